@@ -1,0 +1,754 @@
+import base64
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+
+from psycopg2.errors import LockNotAvailable
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from odoo.addons.queue_job.exception import RetryableJobError
+
+from .. import cn_address, kdniao_request, kdniao_states
+
+_logger = logging.getLogger(__name__)
+
+
+class StockPicking(models.Model):
+    _inherit = "stock.picking"
+
+    kdniao_order_code = fields.Char(string="KDNiao OrderCode", copy=False, readonly=True, index=True)
+    kdniao_cancel_count = fields.Integer(string="Cancelled Waybills", copy=False, readonly=True)
+    kdniao_mark_destination = fields.Char(string="Mark Destination (大头笔)", copy=False, readonly=True)
+    kdniao_sorting_code = fields.Char(string="Sorting Code (三段码)", copy=False, readonly=True)
+    kdniao_package_name = fields.Char(string="Package Hub (集包地)", copy=False, readonly=True)
+    kdniao_package_code = fields.Char(string="Package Code (集包编码)", copy=False, readonly=True)
+    kdniao_origin_name = fields.Char(string="Origin Hub", copy=False, readonly=True)
+    kdniao_destination_name = fields.Char(string="Destination Branch", copy=False, readonly=True)
+    kdniao_sub_waybills = fields.Char(string="Sub-waybills", copy=False, readonly=True)
+    kdniao_expected_date = fields.Date(string="Expected Delivery", copy=False, readonly=True)
+    kdniao_state_ex = fields.Char(string="KDNiao State", copy=False, readonly=True)
+    kdniao_error = fields.Char(string="KDNiao Error", copy=False, readonly=True)
+    kdniao_subscribed = fields.Boolean(string="Tracks Subscribed", copy=False, readonly=True)
+    kdniao_tracked_at = fields.Datetime(string="Tracks Checked At", copy=False, readonly=True)
+    is_kdniao = fields.Boolean(compute="_compute_is_kdniao")
+
+    @api.depends("carrier_id.delivery_type", "carrier_account_id.kdniao_account_id")
+    def _compute_is_kdniao(self):
+        for picking in self:
+            picking.is_kdniao = picking.carrier_id.delivery_type == "kdniao" or bool(
+                picking.carrier_account_id.kdniao_account_id
+            )
+
+    # ------------------------------------------------------------------ messages
+
+    def _kdniao_error_message(self, error):
+        """A clerk-readable, translated explanation of a KdniaoError."""
+        if isinstance(error, kdniao_request.KdniaoRateLimited):
+            return self.env._("KDNiao is busy (too many requests); the request will be retried.")
+        if isinstance(error, kdniao_request.KdniaoTransportError):
+            return self.env._("KDNiao could not be reached (%s); the request will be retried.", error)
+        meanings = {
+            "101": self.env._("a required field is missing"),
+            "102": self.env._("the request failed KDNiao's checks"),
+            "103": self.env._("the request is malformed"),
+            "104": self.env._("the KDNiao or carrier account is not enabled or wrong"),
+            "105": self.env._("KDNiao refused the order"),
+        }
+        meaning = meanings.get(error.result_code or "", self.env._("KDNiao refused the request"))
+        return self.env._("%(meaning)s: %(reason)s", meaning=meaning, reason=error.reason or error)
+
+    def _kdniao_address_error(self, partner, part):
+        parts = {
+            "province": self.env._("province"),
+            "city": self.env._("city"),
+            "district": self.env._("district (区/县)"),
+            "street": self.env._("street address"),
+        }
+        return UserError(
+            self.env._(
+                "The address of %(partner)s has no %(part)s; KDNiao needs province, city, district and street.",
+                partner=partner.display_name,
+                part=parts.get(part, part),
+            )
+        )
+
+    # ------------------------------------------------------------------ request payloads
+
+    def _kdniao_party(self, partner, company_name=False):
+        try:
+            address = cn_address.split_address(
+                partner.state_id.name, partner.city, partner.street, partner.street2
+            )
+        except cn_address.AddressError as error:
+            raise self._kdniao_address_error(partner, error.part) from error
+        phones = cn_address.phone_fields(partner.mobile, partner.phone)
+        if not phones:
+            raise UserError(self.env._("%s has no mobile or telephone number; KDNiao needs one.", partner.display_name))
+        party = {"Name": partner.name or company_name or "", **phones, **address}
+        if company_name:
+            party["Company"] = company_name
+        if partner.zip:
+            party["PostCode"] = partner.zip
+        return party
+
+    def _kdniao_sender(self):
+        warehouse_partner = self.picking_type_id.warehouse_id.partner_id or self.company_id.partner_id
+        return self._kdniao_party(warehouse_partner, self.company_id.name)
+
+    def _kdniao_commodities(self):
+        goods = []
+        for move in self.move_ids.filtered(lambda m: m.state != "cancel"):
+            goods.append(
+                {
+                    "GoodsName": move.product_id.name[:50],
+                    "GoodsCode": move.product_id.default_code or "",
+                    "Goodsquantity": int(move.product_uom_qty) or 1,
+                    "GoodsWeight": round(move.product_id.weight, 3),
+                }
+            )
+        return goods or [{"GoodsName": self.env._("Goods"), "Goodsquantity": 1}]
+
+    def _kdniao_new_order_code(self):
+        # Stable per picking (a retry after a timeout gets KDNiao's 106 and the same waybill), unique across
+        # databases sharing an EBusinessID; KDNiao never reuses an OrderCode, so a cancellation moves it on.
+        uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid", "")[:8]
+        code = f"OD{uuid}{self.id:08d}"
+        return f"{code}R{self.kdniao_cancel_count}" if self.kdniao_cancel_count else code
+
+    def _kdniao_waybill_request(self, account):
+        self.ensure_one()
+        packages = self.move_line_ids.result_package_id
+        order = {
+            "OrderCode": self.kdniao_order_code,
+            "ShipperCode": account.express_code,
+            "PayType": int(account.kdniao_pay_type or 3),
+            "ExpType": account.kdniao_exp_type or "1",
+            "Sender": self._kdniao_sender(),
+            "Receiver": self._kdniao_party(self.partner_id),
+            "Commodity": self._kdniao_commodities(),
+            "Weight": round(self.shipping_weight or self.weight or 0.0, 3),
+            "Quantity": max(1, len(packages)),
+            "Remark": (self.sale_id.buyer_remark or "")[:60],
+            "IsReturnPrintTemplate": "1" if self.carrier_id.kdniao_return_template else "0",
+            "IsSubscribe": "1",
+            "IsNotice": 1,
+        }
+        account_fields = {
+            "CustomerName": account.kdniao_customer_name,
+            "CustomerPwd": account.sudo().kdniao_customer_pwd,
+            "MonthCode": account.sudo().kdniao_month_code,
+            "SendSite": account.kdniao_send_site,
+            "SendStaff": account.kdniao_send_staff,
+            "TemplateSize": account.kdniao_template_size,
+            "WareHouseID": account.kdniao_warehouse_code,
+        }
+        order.update({key: value for key, value in account_fields.items() if value})
+        return kdniao_request.sanitize(order)
+
+    # ------------------------------------------------------------------ e-waybill
+
+    def _kdniao_lock(self):
+        """Row lock so that two users or workers issuing the same picking produce one waybill."""
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    "SELECT id FROM stock_picking WHERE id IN %s FOR UPDATE NOWAIT", (tuple(self.ids),)
+                )
+        except LockNotAvailable as error:
+            raise UserError(
+                self.env._("%s is being processed by someone else right now; try again in a moment.", self.display_name)
+            ) from error
+        self.invalidate_recordset(["waybill_number", "kdniao_order_code", "logistics_state"])
+
+    def _kdniao_client(self, account, debug_sink=None):
+        """A client for ``account``; with debug logging on, requests and answers go to ``debug_sink`` (a
+        callable safe to use from other threads) or straight to the carrier's log."""
+        debug_logger = None
+        if self.carrier_id.debug_logging:
+            carrier = self.carrier_id
+            debug_logger = debug_sink or (lambda message: carrier.log_xml(message, "kdniao"))
+        return account.kdniao_account_id._client(debug_logger=debug_logger)
+
+    def _kdniao_issue_waybill(self):
+        """Get the e-waybill of this delivery from KDNiao (1007); a second call returns the first waybill."""
+        self.ensure_one()
+        account, payload = self._kdniao_prepare_waybill()
+        if payload:
+            answer = self._kdniao_call(account, lambda client: client.create_waybill(payload))
+            self._kdniao_store_waybill(account, answer)
+            self._kdniao_after_issue(account)
+        return self.waybill_number
+
+    def _kdniao_prepare_waybill(self):
+        """Lock the delivery and build its 1007 request; ``(account, None)`` when it already has its waybill."""
+        self._kdniao_lock()
+        if self.waybill_number:
+            return self.carrier_account_id, None
+        if not self.carrier_id:
+            raise UserError(self.env._("Choose a shipping method for %s first.", self.display_name))
+        account = self.carrier_id._kdniao_account_for(self)
+        if not self.kdniao_order_code:
+            self.kdniao_order_code = self._kdniao_new_order_code()
+        return account, self._kdniao_waybill_request(account)
+
+    def _kdniao_issue_waybills(self):
+        """Issue the waybills of many deliveries: the KDNiao requests run in parallel, every result is stored
+        on its own. Returns ``{picking: message}`` for the deliveries that got none."""
+        failures, prepared = {}, []
+        for picking in self.filtered(lambda p: not p.waybill_number):
+            try:
+                with self.env.cr.savepoint():
+                    account, payload = picking._kdniao_prepare_waybill()
+                if payload:
+                    prepared.append((picking, account, payload))
+            except UserError as error:
+                failures[picking] = str(error.args[0])
+        debug_lines = []
+        jobs = [(picking._kdniao_client(account, debug_lines.append), payload) for picking, account, payload in prepared]
+        outcomes = _send_in_parallel(jobs)
+        self._kdniao_write_debug_log(debug_lines)
+        for (picking, account, _payload), outcome in zip(prepared, outcomes):
+            try:
+                with self.env.cr.savepoint():
+                    if isinstance(outcome, kdniao_request.KdniaoError):
+                        raise KdniaoUserError(picking._kdniao_error_message(outcome), outcome)
+                    picking._kdniao_store_waybill(account, outcome)
+                    picking._kdniao_after_issue(account)
+                    picking._kdniao_record_shipping_cost()
+            except UserError as error:
+                failures[picking] = str(error.args[0])
+        return failures
+
+    def _kdniao_record_shipping_cost(self):
+        """What Odoo's send_to_shipper records besides the tracking number: the cost, on the order too."""
+        price = self.carrier_id.product_id.list_price
+        self.carrier_price = self.carrier_id.with_context(order=self.sale_id)._apply_margins(price)
+        self._add_delivery_cost_to_so()
+
+    def _kdniao_write_debug_log(self, lines):
+        by_carrier = self.carrier_id.filtered("debug_logging")[:1]
+        for line in lines:
+            by_carrier.log_xml(line, "kdniao")
+
+    def _kdniao_call(self, account, operation):
+        """Run one KDNiao operation; any failure becomes a translated UserError (kept on the picking)."""
+        try:
+            return operation(self._kdniao_client(account))
+        except kdniao_request.KdniaoError as error:
+            message = self._kdniao_error_message(error)
+            _logger.info("KDNiao call for %s failed: %s", self.display_name, error)
+            raise KdniaoUserError(message, error) from error
+
+    def _kdniao_store_waybill(self, account, answer):
+        order = answer.get("Order") or {}
+        waybill = order.get("LogisticCode")
+        if not waybill:
+            raise UserError(self.env._("KDNiao answered without a waybill number for %s.", self.display_name))
+        values = {
+            "waybill_number": waybill,
+            "carrier_tracking_ref": waybill,
+            "carrier_account_id": account.id,
+            "kdniao_mark_destination": order.get("MarkDestination") or False,
+            "kdniao_sorting_code": order.get("SortingCode") or False,
+            "kdniao_package_name": order.get("PackageName") or False,
+            "kdniao_package_code": order.get("PackageCode") or False,
+            "kdniao_origin_name": order.get("OriginName") or False,
+            "kdniao_destination_name": order.get("DestinatioName") or False,  # sic: KDNiao's spelling
+            "kdniao_sub_waybills": _sub_waybills(answer.get("SubOrders")) or False,
+            "kdniao_expected_date": _date_or_false(answer.get("EstimatedDeliveryTime")),
+            "kdniao_error": False,
+        }
+        if answer.get("PrintTemplate"):
+            values["label_attachment_id"] = self._kdniao_template_attachment(waybill, answer["PrintTemplate"]).id
+        self.write(values)
+        self._kdniao_mark_waybill_issued()
+
+    def _kdniao_mark_waybill_issued(self):
+        """A waybill was issued or linked: the shipment is routed (if not yet) and has its waybill."""
+        if self.logistics_state in ("to_route", "exception"):
+            self._set_logistics_state("routed")
+        if self.logistics_state == "routed":
+            self._set_logistics_state("waybill_issued")
+
+    def _kdniao_template_attachment(self, waybill, html):
+        return self.env["ir.attachment"].create(
+            {
+                "name": f"KDNiao-{waybill}.html",
+                "datas": base64.b64encode(html.encode("utf-8")),
+                "mimetype": "text/html",
+                "res_model": "stock.picking",
+                "res_id": self.id,
+            }
+        )
+
+    def _kdniao_after_issue(self, account):
+        """The 1007 request subscribed the waybill (IsSubscribe); ask a prediction when 1007 gave no date.
+        Neither is worth failing the waybill for."""
+        self.kdniao_subscribed = True
+        if self.carrier_id.kdniao_predict_delivery and not self.kdniao_expected_date:
+            try:
+                data = self._kdniao_client(account).predict_delivery(
+                    account.express_code, self._kdniao_sender(), self._kdniao_party(self.partner_id), self.waybill_number
+                )
+                self.kdniao_expected_date = _date_or_false(data.get("DeliveryDate"))
+            except (kdniao_request.KdniaoError, UserError) as error:
+                _logger.info("No delivery prediction for %s: %s", self.display_name, error)
+
+    def _kdniao_subscribe(self, account):
+        try:
+            self._kdniao_client(account).subscribe(
+                account.express_code,
+                self.waybill_number,
+                customer_name=self._kdniao_phone_digits(account),
+                order_code=self.kdniao_order_code or "",
+                paid=account.kdniao_account_id.paid_tracking,
+            )
+            self.kdniao_subscribed = True
+        except kdniao_request.KdniaoError as error:
+            _logger.info("Track subscription of %s failed, the scheduled query covers it: %s", self.waybill_number, error)
+
+    def _kdniao_phone_digits(self, account):
+        """SF (and ZTO, KYSY) ask for the last 4 digits of the receiver's phone to show tracks."""
+        if account.express_code not in ("SF", "ZTO", "KYSY"):
+            return None
+        digits = "".join(ch for ch in (self.partner_id.mobile or self.partner_id.phone or "") if ch.isdigit())
+        return digits[-4:] or None
+
+    def _kdniao_cancel_waybill(self):
+        self.ensure_one()
+        self._kdniao_lock()
+        if not self.waybill_number:
+            raise UserError(self.env._("%s has no waybill to cancel.", self.display_name))
+        if self.logistics_state not in ("waybill_issued", "printed", "routed", "exception"):
+            raise UserError(
+                self.env._("The parcel of %s is already with the carrier; its waybill cannot be cancelled.", self.display_name)
+            )
+        account = self.carrier_account_id
+        self._kdniao_call(
+            account,
+            lambda client: client.cancel_waybill(
+                account.express_code,
+                self.kdniao_order_code,
+                self.waybill_number,
+                account.kdniao_customer_name,
+                account.sudo().kdniao_customer_pwd,
+            ),
+        )
+        waybill = self.waybill_number
+        self.write(
+            {
+                "waybill_number": False,
+                "carrier_tracking_ref": False,
+                "kdniao_mark_destination": False,
+                "kdniao_sorting_code": False,
+                "kdniao_package_name": False,
+                "kdniao_package_code": False,
+                "kdniao_sub_waybills": False,
+                "kdniao_expected_date": False,
+                "kdniao_subscribed": False,
+                "kdniao_order_code": False,
+                "kdniao_cancel_count": self.kdniao_cancel_count + 1,
+                "label_attachment_id": False,
+            }
+        )
+        if self.logistics_state in ("waybill_issued", "printed"):
+            self._set_logistics_state("routed")
+        self.message_post(body=self.env._("KDNiao waybill %s cancelled.", waybill))
+
+    # ------------------------------------------------------------------ buttons and jobs
+
+    def action_kdniao_issue_waybill(self):
+        """Issue missing waybills; one failing delivery does not stop the others, its error stays on it."""
+        failures = {
+            picking: self.env._("%s is not shipped with a KDNiao carrier.", picking.display_name)
+            for picking in self.filtered(lambda p: not p.is_kdniao and not p.waybill_number)
+        }
+        for picking in self.filtered(lambda p: p.is_kdniao and not p.carrier_id):
+            picking.carrier_id = picking.carrier_account_id.carrier_id
+        failures.update(self.filtered("is_kdniao")._kdniao_issue_waybills())
+        for picking, message in failures.items():
+            picking.kdniao_error = message
+        return self._kdniao_notify(self.env._("Waybills issued"), failures)
+
+    def _kdniao_send_to_shipper(self):
+        if self.waybill_number:
+            return
+        if not self.is_kdniao:
+            raise UserError(self.env._("%s is not shipped with a KDNiao carrier.", self.display_name))
+        if not self.carrier_id and self.carrier_account_id:
+            self.carrier_id = self.carrier_account_id.carrier_id
+        self.send_to_shipper()
+
+    def action_kdniao_cancel_waybill(self):
+        failures = self._kdniao_for_each(lambda picking: picking.carrier_id.cancel_shipment(picking))
+        return self._kdniao_notify(self.env._("Waybills cancelled"), failures)
+
+    def action_kdniao_refresh_tracks(self):
+        failures = self._kdniao_for_each(lambda picking: picking._kdniao_query_tracks())
+        return self._kdniao_notify(self.env._("Tracks refreshed"), failures)
+
+    def _kdniao_for_each(self, operation):
+        failures = {}
+        for picking in self:
+            try:
+                with self.env.cr.savepoint():
+                    operation(picking)
+            except UserError as error:
+                failures[picking] = str(error.args[0])
+        for picking, message in failures.items():
+            picking.kdniao_error = message
+        return failures
+
+    def _kdniao_notify(self, title, failures):
+        if len(self) == 1 and failures:
+            raise UserError(next(iter(failures.values())))
+        done = len(self) - len(failures)
+        message = self.env._("%(done)s of %(total)s done.", done=done, total=len(self))
+        if failures:
+            details = "; ".join(f"{picking.display_name}: {error}" for picking, error in failures.items())
+            message = f"{message} {details}"
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": title,
+                "message": message,
+                "type": "warning" if failures else "success",
+                "sticky": bool(failures),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    def action_kdniao_issue_waybill_in_background(self):
+        for picking in self.filtered(lambda p: not p.waybill_number):
+            picking.with_delay(
+                channel="root.carrier",
+                description=self.env._("KDNiao waybill for %s", picking.display_name),
+                identity_key=f"kdniao-waybill-{picking.id}",
+            )._kdniao_issue_waybill_job()
+        return True
+
+    def _kdniao_issue_waybill_job(self):
+        return self._kdniao_run_job(self._kdniao_send_to_shipper) or self.waybill_number
+
+    def _kdniao_run_job(self, operation):
+        """Queue job body: transient failures (timeout, HTTP error, rate limit) retry with the job's backoff;
+        a refusal ends the job with its message, kept on the delivery."""
+        try:
+            operation()
+        except KdniaoUserError as error:
+            if error.cause.retryable:
+                raise RetryableJobError(str(error)) from error
+            self.kdniao_error = str(error)
+            return str(error)
+        return None
+
+    # ------------------------------------------------------------------ tracks
+
+    def _kdniao_query_tracks(self):
+        self.ensure_one()
+        if not self.waybill_number or not self.carrier_account_id.kdniao_account_id:
+            raise UserError(self.env._("%s has no KDNiao waybill to track.", self.display_name))
+        account = self.carrier_account_id
+        answer = self._kdniao_call(
+            account,
+            lambda client: client.track(
+                account.express_code,
+                self.waybill_number,
+                customer_name=self._kdniao_phone_digits(account),
+                order_code=self.kdniao_order_code or "",
+                paid=account.kdniao_account_id.paid_tracking,
+            ),
+        )
+        self._kdniao_apply_tracks(answer, "query")
+        return answer
+
+    def _kdniao_apply_tracks(self, item, source):
+        """Store the traces of one push item or query answer and move the shipment along."""
+        self.ensure_one()
+        events = []
+        for trace in item.get("Traces") or []:
+            try:
+                event_time = kdniao_request.parse_time(trace.get("AcceptTime"))
+            except ValueError:
+                _logger.warning("Skipping a KDNiao trace of %s without a readable time: %s", self.waybill_number, trace)
+                continue
+            code = kdniao_states.normalise_code(trace.get("Action"), None) if trace.get("Action") else None
+            events.append(
+                {
+                    "waybill_number": self.waybill_number,
+                    "express_code": self.carrier_account_id.express_code,
+                    "picking_id": self.id,
+                    "event_time": event_time,
+                    "location": trace.get("Location") or False,
+                    "description": (trace.get("AcceptStation") or "").strip() or "-",
+                    "status": kdniao_states.event_status(code) if code else "info",
+                    "carrier_status": code or False,
+                    "source": source,
+                    "raw_payload": trace,
+                }
+            )
+        self.env["logistics.shipment.event"]._record_events(events)
+        self._kdniao_move_to(kdniao_states.normalise_code(item.get("StateEx"), item.get("State")))
+        self.kdniao_tracked_at = fields.Datetime.now()
+
+    def _kdniao_move_to(self, code):
+        self.kdniao_state_ex = code
+        target = kdniao_states.target_state(code)
+        if not target or target == self.logistics_state:
+            return
+        reason = self._kdniao_state_label(code) if target == "exception" else False
+        if target == "exception" and self.logistics_state == "exception":
+            self.logistics_exception_reason = reason
+            return
+        if self.logistics_state in (False, "to_route", "routed", "cancelled"):
+            _logger.info("Ignoring KDNiao state %s for %s in state %s", code, self.display_name, self.logistics_state)
+            return
+        self._advance_logistics_state(target)
+        if target == "exception" and self.logistics_state == "exception":
+            self.logistics_exception_reason = reason
+
+    def _kdniao_state_label(self, code):
+        labels = {
+            "4": self.env._("Problem parcel"),
+            "401": self.env._("No tracking information after shipping"),
+            "402": self.env._("Not signed for in time"),
+            "403": self.env._("No track update for a long time"),
+            "404": self.env._("Refused by the receiver, being returned"),
+            "405": self.env._("Delivery failed"),
+            "407": self.env._("Return not signed by the sender"),
+            "412": self.env._("Not collected from the locker or station in time"),
+            "413": self.env._("Intercepted"),
+            "414": self.env._("Damaged"),
+            "415": self.env._("Cancelled by the shipper"),
+            "416": self.env._("Receiver cannot be reached"),
+            "417": self.env._("Delayed by the carrier"),
+            "418": self.env._("Taken out of the locker by the courier"),
+            "420": self.env._("Address not detailed enough"),
+            "421": self.env._("Wrong receiver phone number"),
+            "422": self.env._("Mis-sorted"),
+            "423": self.env._("Outside the delivery area"),
+            "604": self.env._("Customs clearance problem"),
+        }
+        return labels.get(code, self.env._("Carrier reported a problem (code %s)", code))
+
+    @api.model
+    def _cron_kdniao_refresh_tracks(self, interval_minutes=30, batch_size=200):
+        """Query the tracks of undelivered KDNiao shipments that no push refreshed within the interval."""
+        threshold = fields.Datetime.subtract(fields.Datetime.now(), minutes=interval_minutes)
+        pickings = self.search(
+            [
+                ("waybill_number", "!=", False),
+                ("carrier_account_id.kdniao_account_id", "!=", False),
+                ("logistics_state", "in", ("waybill_issued", "printed", "handed_over", "in_transit", "out_for_delivery", "exception")),
+                "|",
+                ("kdniao_tracked_at", "=", False),
+                ("kdniao_tracked_at", "<", threshold),
+            ],
+            limit=batch_size,
+            order="kdniao_tracked_at asc nulls first, id",
+        )
+        for picking in pickings:
+            picking.with_delay(
+                channel="root.tracking", identity_key=f"kdniao-track-{picking.id}-{picking.kdniao_tracked_at}"
+            )._kdniao_query_tracks_job()
+        return pickings
+
+    def _kdniao_query_tracks_job(self):
+        return self._kdniao_run_job(self._kdniao_query_tracks) or self.kdniao_state_ex
+
+
+# KDNiao serves about 20 e-waybill requests a second per account; a batch keeps that many in flight.
+PARALLEL_REQUESTS = 16
+RATE_LIMIT_RETRIES = 4
+
+
+def _send_in_parallel(jobs):
+    """``jobs`` are ``(client, payload)``; returns each 1007 answer, or the KdniaoError it ended with."""
+
+    def send(job):
+        client, payload = job
+        for attempt in range(RATE_LIMIT_RETRIES + 1):
+            try:
+                return client.create_waybill(payload)
+            except kdniao_request.KdniaoRateLimited as error:
+                if attempt == RATE_LIMIT_RETRIES:
+                    return error
+                time.sleep(0.5 * 2**attempt)
+            except kdniao_request.KdniaoError as error:
+                return error
+
+    if not jobs:
+        return []
+    with ThreadPoolExecutor(max_workers=min(PARALLEL_REQUESTS, len(jobs))) as pool:
+        return list(pool.map(send, jobs))
+
+
+class KdniaoUserError(UserError):
+    """A translated UserError that keeps the KdniaoError behind it (to know whether a retry may help)."""
+
+    def __init__(self, message, cause):
+        super().__init__(message)
+        self.cause = cause
+
+
+def _sub_waybills(value):
+    if isinstance(value, list):
+        return ",".join(str(item.get("LogisticCode", item)) if isinstance(item, dict) else str(item) for item in value)
+    return value or ""
+
+
+def _date_or_false(value):
+    if not value:
+        return False
+    try:
+        return datetime.strptime(str(value)[:10], "%Y-%m-%d").date()
+    except ValueError:
+        return False
+
+
+
+class StockPickingPush(models.Model):
+    _inherit = "stock.picking"
+
+    @api.model
+    def _kdniao_receive_push(self, items):
+        """Apply the items of a track push; returns the waybill numbers no delivery knows (acknowledged anyway:
+        KDNiao would otherwise push them again and again)."""
+        unknown = []
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            waybill = str(item.get("LogisticCode") or "")
+            domain = [("waybill_number", "=", waybill), ("carrier_account_id.kdniao_account_id", "!=", False)]
+            if item.get("ShipperCode"):
+                domain.append(("carrier_account_id.express_code", "=", item["ShipperCode"]))
+            picking = self.search(domain, limit=1) if waybill else self.browse()
+            if not picking:
+                unknown.append(waybill or "?")
+                continue
+            picking._kdniao_apply_tracks(item, "push")
+        return unknown
+
+
+class StockPickingLink(models.Model):
+    _inherit = "stock.picking"
+
+    def _kdniao_link_waybill(self, waybill, account):
+        """A parcel shipped outside Odoo: record its waybill and company, then subscribe to its tracks."""
+        self.ensure_one()
+        self._kdniao_lock()
+        if self.waybill_number and self.waybill_number != waybill:
+            raise UserError(
+                self.env._("%(picking)s already has waybill %(waybill)s.", picking=self.display_name, waybill=self.waybill_number)
+            )
+        self.write(
+            {
+                "waybill_number": waybill,
+                "carrier_tracking_ref": waybill,
+                "carrier_account_id": account.id,
+                "carrier_id": account.carrier_id.id,
+                "kdniao_error": False,
+            }
+        )
+        self._kdniao_mark_waybill_issued()
+        self._kdniao_subscribe(account)
+        self.message_post(body=self.env._("Waybill %(waybill)s of %(company)s linked.", waybill=waybill, company=account.display_name))
+
+
+PICKUP_STATES = {"104": "picked_up", "301": "picked_up", "203": "cancelled"}
+
+
+class StockPickingPickup(models.Model):
+    _inherit = "stock.picking"
+
+    kdniao_pickup_code = fields.Char(string="Pickup OrderCode", copy=False, readonly=True)
+    kdniao_pickup_state = fields.Selection(
+        [("booked", "Booked"), ("picked_up", "Picked Up"), ("cancelled", "Cancelled")],
+        string="Pickup",
+        copy=False,
+        readonly=True,
+    )
+    kdniao_pickup_start = fields.Datetime(string="Pickup From", copy=False, readonly=True)
+    kdniao_pickup_end = fields.Datetime(string="Pickup Until", copy=False, readonly=True)
+    kdniao_pickup_count = fields.Integer(copy=False, readonly=True)
+
+    def _kdniao_pickup_order(self, account, start, end):
+        order = {
+            "OrderCode": self.kdniao_pickup_code,
+            "ShipperCode": account.express_code,
+            "PayType": int(account.kdniao_pay_type or 3),
+            "ExpType": account.kdniao_exp_type or "1",
+            "Sender": self._kdniao_sender(),
+            "Receiver": self._kdniao_party(self.partner_id),
+            "StartDate": fields.Datetime.to_string(start),
+            "EndDate": fields.Datetime.to_string(end),
+            "Weight": round(self.shipping_weight or self.weight or 0.0, 3),
+            "Quantity": 1,
+            "Commodity": [
+                {key: value for key, value in goods.items() if key in ("GoodsName", "GoodsCode")}
+                | {"GoodsQuantity": goods.get("Goodsquantity", 1)}
+                for goods in self._kdniao_commodities()
+            ],
+        }
+        return kdniao_request.sanitize(order, pickup=True)
+
+    def _kdniao_book_pickup(self, start, end):
+        self.ensure_one()
+        self._kdniao_lock()
+        if self.kdniao_pickup_state == "booked":
+            return
+        account = self.carrier_account_id or self.carrier_id._kdniao_account_for(self)
+        uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid", "")[:8]
+        self.kdniao_pickup_code = f"PU{uuid}{self.id:08d}" + (f"R{self.kdniao_pickup_count}" if self.kdniao_pickup_count else "")
+        payload = self._kdniao_pickup_order(account, start, end)
+        self._kdniao_call(account, lambda client: client.book_pickup(payload))
+        self.write(
+            {
+                "kdniao_pickup_state": "booked",
+                "kdniao_pickup_start": start,
+                "kdniao_pickup_end": end,
+                "carrier_account_id": account.id,
+                "kdniao_error": False,
+            }
+        )
+
+    def _kdniao_cancel_pickup(self):
+        self.ensure_one()
+        if self.kdniao_pickup_state != "booked":
+            raise UserError(self.env._("%s has no pickup booked that could be cancelled.", self.display_name))
+        account = self.carrier_account_id
+        self._kdniao_call(account, lambda client: client.cancel_pickup(self.kdniao_pickup_code))
+        self.write({"kdniao_pickup_state": "cancelled", "kdniao_pickup_count": self.kdniao_pickup_count + 1})
+
+    def action_kdniao_book_pickup(self):
+        """Book the courier for the selected deliveries, from now until the end of the day."""
+        start = fields.Datetime.now()
+        end = fields.Datetime.end_of(start, "day")
+        failures = self._kdniao_for_each(lambda picking: picking._kdniao_book_pickup(start, end))
+        return self._kdniao_notify(self.env._("Pickups booked"), failures)
+
+    def action_kdniao_cancel_pickup(self):
+        failures = self._kdniao_for_each(lambda picking: picking._kdniao_cancel_pickup())
+        return self._kdniao_notify(self.env._("Pickups cancelled"), failures)
+
+    @api.model
+    def _kdniao_receive_pickup_push(self, items):
+        unknown = []
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            code = str(item.get("OrderCode") or "")
+            picking = self.search([("kdniao_pickup_code", "=", code)], limit=1) if code else self.browse()
+            if not picking:
+                unknown.append(code or "?")
+                continue
+            state = PICKUP_STATES.get(str(item.get("State") or item.get("OrderState") or item.get("Status") or ""))
+            if state:
+                picking.kdniao_pickup_state = state
+            if state == "picked_up" and picking.logistics_state in ("waybill_issued", "printed"):
+                picking._set_logistics_state("handed_over")
+        return unknown

@@ -1,0 +1,3 @@
+from . import test_kdniao_protocol
+from . import test_waybill
+from . import test_tracks

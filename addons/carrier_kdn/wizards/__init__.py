@@ -1,0 +1,1 @@
+from . import kdniao_recognize_wizard

@@ -1,0 +1,19 @@
+{
+    "name": "Label Printing",
+    "summary": "E-waybill labels in batch, straight to thermal printers (ESC/POS, TSPL, ZPL, PDF)",
+    "version": "18.0.1.0.0",
+    "category": "Inventory/Delivery",
+    "author": "shop-logistics",
+    "website": "https://github.com/shop-logistics/shop-logistics",
+    "license": "LGPL-3",
+    "depends": ["shop_logistics"],
+    "data": [
+        "security/ir.model.access.csv",
+        "security/label_printing_rules.xml",
+        "views/logistics_printer_views.xml",
+    ],
+    "demo": [
+        "demo/label_printing_demo.xml",
+    ],
+    "installable": True,
+}

@@ -1,0 +1,5 @@
+from . import logistics_sync_log
+from . import logistics_shop
+from . import logistics_sku_mapping
+from . import logistics_platform_inbox
+from . import sale_order

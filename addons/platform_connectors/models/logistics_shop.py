@@ -1,0 +1,209 @@
+import time
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from .. import platforms
+
+# A shop is late when nothing was pulled for this many sync intervals.
+LATE_AFTER_INTERVALS = 3
+
+
+class LogisticsShop(models.Model):
+    _inherit = "logistics.shop"
+
+    sync_log_ids = fields.One2many("logistics.sync.log", "shop_id", string="Sync Log")
+    sync_log_count = fields.Integer(compute="_compute_sync_log_count")
+    inbox_error_count = fields.Integer(compute="_compute_inbox_error_count", string="Payloads in Error")
+    sync_late = fields.Boolean(
+        string="Sync Late", readonly=True, copy=False, help="No successful pull for several sync intervals."
+    )
+    sync_pilot = fields.Boolean(
+        string="Pilot (Gray Release)",
+        help="Import this shop's orders to check them, but confirm nothing automatically and send nothing back to "
+        "the platform. Pilot one shop first, then switch it off.",
+    )
+
+    def _compute_sync_log_count(self):
+        counts = dict(self.env["logistics.sync.log"]._read_group([("shop_id", "in", self.ids)], ["shop_id"], ["__count"]))
+        for shop in self:
+            shop.sync_log_count = counts.get(shop, 0)
+
+    def _compute_inbox_error_count(self):
+        counts = dict(
+            self.env["logistics.platform.inbox"]._read_group(
+                [("shop_id", "in", self.ids), ("state", "=", "error")], ["shop_id"], ["__count"]
+            )
+        )
+        for shop in self:
+            shop.inbox_error_count = counts.get(shop, 0)
+
+    def action_open_sync_log(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("platform_connectors.action_logistics_sync_log")
+        action["domain"] = [("shop_id", "=", self.id)]
+        action["context"] = {"default_shop_id": self.id}
+        return action
+
+    # ------------------------------------------------------------------ client
+
+    def _platform_client(self):
+        self.ensure_one()
+        if self.platform not in platforms.CLIENTS:
+            raise UserError(self.env._("Shop %s has no platform connector.", self.display_name))
+        shop = self.sudo()
+        return platforms.get_client(
+            self.platform,
+            app_key=shop.app_key or "",
+            app_secret=shop.app_secret or "",
+            access_token=shop.access_token or None,
+            refresh_token=shop.refresh_token or None,
+            base_url=shop.api_url or None,
+            shop_ref=shop.platform_shop_id or None,
+            webhook_secret=shop.webhook_secret or None,
+        )
+
+    def _platform_store_token(self, client):
+        self.sudo().write(
+            {
+                "access_token": client.access_token,
+                "refresh_token": getattr(client, "refresh_token", None) or self.sudo().refresh_token,
+            }
+        )
+
+    # ------------------------------------------------------------------ receive
+
+    def _platform_receive(self, canonical_orders, source):
+        """Keep every payload in the inbox, then turn it into a sale order; returns the counts."""
+        self.ensure_one()
+        inbox = self.env["logistics.platform.inbox"].create(
+            [
+                {
+                    "shop_id": self.id,
+                    "platform_order_id": order.platform_order_id,
+                    "source": source,
+                    "payload": order.raw,
+                }
+                for order in canonical_orders
+            ]
+        )
+        return self._platform_process_payloads(inbox, canonical_orders)
+
+    def _platform_process_payloads(self, messages, canonical_orders):
+        counts = {"created": 0, "updated": 0, "skipped": 0, "errors": 0}
+        errors = []
+        for message, canonical in zip(messages, canonical_orders):
+            try:
+                with self.env.cr.savepoint():
+                    order, outcome = self.env["sale.order"]._platform_upsert(self, canonical)
+                    message.write({"state": "done", "order_id": order.id, "error": False})
+                counts[outcome] += 1
+            except Exception as error:  # noqa: BLE001 - the payload stays in the inbox with the error
+                counts["errors"] += 1
+                errors.append(f"{canonical.platform_order_id}: {error}")
+                message.write({"state": "error", "error": str(error)})
+        counts["error_text"] = "\n".join(errors)
+        return counts
+
+    # ------------------------------------------------------------------ pull
+
+    def action_sync_now(self):
+        for shop in self:
+            shop._platform_pull()
+        return True
+
+    def _platform_pull(self, now=None):
+        """Pull orders modified since the cursor (minus the overlap window), in the platform's window size."""
+        self.ensure_one()
+        now = now or fields.Datetime.now()
+        start = (self.sync_cursor or now - timedelta(days=1)) - timedelta(minutes=self.sync_overlap or 0)
+        log = self.env["logistics.sync.log"].create(
+            {"shop_id": self.id, "operation": "pull", "window_start": start, "window_end": now}
+        )
+        started = time.monotonic()
+        totals = {"created": 0, "updated": 0, "skipped": 0, "errors": 0, "received": 0}
+        errors = []
+        client = self._platform_client()
+        try:
+            for window_start, window_end in client.split_window(start, now):
+                self._platform_pull_window(client, window_start, window_end, totals, errors)
+            self.sudo().write({"sync_cursor": now, "last_sync_at": fields.Datetime.now()})
+            state = "partial" if totals["errors"] else "done"
+        except platforms.PlatformError as error:
+            errors.append(str(error))
+            state = "failed"
+        log.write(
+            {
+                "state": state,
+                "duration": time.monotonic() - started,
+                "received_count": totals["received"],
+                "created_count": totals["created"],
+                "updated_count": totals["updated"],
+                "error_count": totals["errors"] + (state == "failed"),
+                "error_message": "\n".join(errors) or False,
+            }
+        )
+        return log
+
+    def _platform_pull_window(self, client, start, end, totals, errors):
+        cursor = None
+        while True:
+            page = self._platform_fetch_page(client, start, end, cursor)
+            counts = self._platform_receive(page.orders, "pull")
+            totals["received"] += len(page.orders)
+            for key in ("created", "updated", "skipped", "errors"):
+                totals[key] += counts[key]
+            if counts["error_text"]:
+                errors.append(counts["error_text"])
+            if not page.has_more:
+                return
+            cursor = page.next_cursor
+
+    def _platform_fetch_page(self, client, start, end, cursor):
+        try:
+            return client.fetch_orders(start, end, cursor)
+        except platforms.AuthExpired:
+            client.refresh_access_token()
+            self._platform_store_token(client)
+            return client.fetch_orders(start, end, cursor)
+
+    # ------------------------------------------------------------------ schedule
+
+    @api.model
+    def _cron_platform_sync(self):
+        """Queue a pull for every shop whose interval has passed, and flag the shops that fell behind."""
+        now = fields.Datetime.now()
+        shops = self.search([("sync_enabled", "=", True), ("platform", "in", list(platforms.CLIENTS))])
+        for shop in shops.filtered(lambda s: s._platform_pull_due(now)):
+            shop.with_delay(
+                channel="root.shop_import",
+                identity_key=f"platform-pull-{shop.id}",
+                description=self.env._("Pull orders of %s", shop.display_name),
+            )._platform_pull_job()
+        shops._platform_flag_late(now)
+        return shops
+
+    def _platform_pull_due(self, now):
+        return not self.last_sync_at or self.last_sync_at <= now - timedelta(minutes=self.sync_interval or 5)
+
+    def _platform_pull_job(self):
+        # A failed pull is not raised: its log must stay, and the next scheduled run is the retry.
+        log = self._platform_pull()
+        return f"{log.state}: {log.received_count} received, {log.created_count} created, {log.updated_count} updated"
+
+    def _platform_flag_late(self, now):
+        for shop in self:
+            limit = timedelta(minutes=(shop.sync_interval or 5) * LATE_AFTER_INTERVALS)
+            late = bool(shop.last_sync_at and shop.last_sync_at < now - limit)
+            if late and not shop.sync_late:
+                shop.message_post(
+                    body=self.env._(
+                        "No orders pulled from %(shop)s since %(since)s: check its credentials and the sync log.",
+                        shop=shop.display_name,
+                        since=fields.Datetime.to_string(shop.last_sync_at),
+                    ),
+                    message_type="notification",
+                )
+            if late != shop.sync_late:
+                shop.sync_late = late

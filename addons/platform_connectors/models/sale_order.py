@@ -1,0 +1,221 @@
+import logging
+from decimal import Decimal
+
+from psycopg2 import IntegrityError
+
+from odoo import Command, api, fields, models
+
+_logger = logging.getLogger(__name__)
+
+CANCELLED_STATUSES = ("cancelled", "closed", "refunding")
+CARRIER_STATES = ("handed_over", "in_transit", "out_for_delivery", "delivered", "exception", "returned")
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    platform_modified_at = fields.Datetime(string="Platform Modified At", copy=False, readonly=True)
+    platform_raw = fields.Json(string="Platform Payload", copy=False, readonly=True)
+    platform_after_sales = fields.Boolean(
+        string="After-sales", copy=False, tracking=True, help="Cancelled or refunded on the platform after shipping."
+    )
+
+    # ------------------------------------------------------------------ upsert
+
+    @api.model
+    def _platform_upsert(self, shop, canonical):
+        """Create or update the sale order of one canonical platform order. Returns ``(order, outcome)`` with
+        outcome ``created``, ``updated`` or ``skipped`` (a duplicate or an older version than Odoo has)."""
+        order = self._platform_find(shop, canonical.platform_order_id)
+        if not order:
+            try:
+                with self.env.cr.savepoint():
+                    order = self.create(self._platform_order_values(shop, canonical))
+            except IntegrityError:
+                # Created meanwhile by the other way in (push vs pull): update that one.
+                order = self._platform_find(shop, canonical.platform_order_id)
+            else:
+                order._platform_set_lines(canonical)
+                order._platform_apply_status(canonical)
+                return order, "created"
+        if order.platform_modified_at and canonical.modified_at and canonical.modified_at <= order.platform_modified_at:
+            return order, "skipped"
+        order.write(order._platform_update_values(canonical))
+        if order.state == "draft" and order.active_hold_ids.filtered(lambda hold: hold.reason == "sku"):
+            order._platform_set_lines(canonical)
+        order._platform_apply_status(canonical)
+        return order, "updated"
+
+    @api.model
+    def _platform_find(self, shop, platform_order_id):
+        order = self.with_context(active_test=False).search(
+            [("shop_id", "=", shop.id), ("platform_order_id", "=", platform_order_id)], limit=1
+        )
+        if order:
+            # Push and pull of the same order wait for each other here instead of both writing.
+            self.env.cr.execute("SELECT id FROM sale_order WHERE id = %s FOR UPDATE", (order.id,))
+            order.invalidate_recordset()
+        return order
+
+    @api.model
+    def _platform_order_values(self, shop, canonical):
+        values = {
+            "shop_id": shop.id,
+            "company_id": shop.company_id.id,
+            "platform_order_id": canonical.platform_order_id,
+            "partner_id": self.env["res.partner"]._platform_partner(canonical.receiver, canonical.buyer_nick).id,
+            "date_order": canonical.created_at or fields.Datetime.now(),
+        }
+        values.update(self._platform_update_values(canonical))
+        return values
+
+    def _platform_update_values(self, canonical):
+        return {
+            "platform_status": canonical.platform_status,
+            "buyer_nick": canonical.buyer_nick or False,
+            "buyer_remark": canonical.buyer_remark or False,
+            "seller_memo": canonical.seller_memo or False,
+            "paid_at": canonical.paid_at or False,
+            "platform_modified_at": canonical.modified_at or fields.Datetime.now(),
+            "platform_raw": canonical.raw,
+        }
+
+    # ------------------------------------------------------------------ lines
+
+    def _platform_set_lines(self, canonical):
+        """Order lines from the platform lines through the SKU mappings; unmapped lines hold the order."""
+        self.ensure_one()
+        mapping = self.env["logistics.sku.mapping"]
+        commands, unmapped = [Command.clear()], []
+        for line in canonical.lines:
+            products = mapping._resolve(self.shop_id, line.platform_sku_id, line.merchant_code)
+            if not products:
+                unmapped.append(line)
+                continue
+            commands += _line_commands(line, products)
+        if canonical.shipping_amount:
+            freight = self.env.ref("platform_connectors.product_platform_freight")
+            commands.append(
+                Command.create({"product_id": freight.id, "product_uom_qty": 1, "price_unit": float(canonical.shipping_amount)})
+            )
+        self.order_line = commands
+        self.active_hold_ids.filtered(lambda hold: hold.reason == "sku")._resolve()
+        if unmapped:
+            detail = "; ".join(
+                self.env._(
+                    "%(title)s (SKU %(sku)s, merchant code %(code)s)",
+                    title=line.title or "?",
+                    sku=line.platform_sku_id or "-",
+                    code=line.merchant_code or "-",
+                )
+                for line in unmapped
+            )
+            self._logistics_hold("sku", self.env._("No product mapped for %s", detail))
+        elif self.audit_state == "on_hold" and not self.active_hold_ids:
+            self.action_logistics_reaudit()
+
+    def _platform_remap_lines(self):
+        """Map held orders again from their stored payload (after a SKU mapping was added or fixed)."""
+        for order in self:
+            client = order.shop_id._platform_client()
+            canonical = client.parse_order(order.platform_raw)
+            order._platform_set_lines(canonical)
+            order._platform_apply_status(canonical)
+
+    # ------------------------------------------------------------------ life cycle
+
+    def _platform_apply_status(self, canonical):
+        self.ensure_one()
+        if canonical.status in CANCELLED_STATUSES:
+            self._platform_cancelled_on_platform(canonical)
+        elif canonical.status == "paid" and self.state == "draft" and self._platform_may_confirm():
+            self.action_confirm()
+
+    def _platform_may_confirm(self):
+        shop = self.shop_id
+        return shop.auto_confirm and not shop.sync_pilot and not self.active_hold_ids
+
+    def _platform_cancelled_on_platform(self, canonical):
+        if self._platform_shipped():
+            self.platform_after_sales = True
+            return
+        if not self.active_hold_ids.filtered(lambda hold: hold.reason == "platform_cancel"):
+            self._logistics_hold(
+                "platform_cancel",
+                self.env._("Platform status %(status)s (%(raw)s)", status=canonical.status, raw=canonical.platform_status),
+            )
+        open_deliveries = self.picking_ids.filtered(lambda p: p.state not in ("done", "cancel"))
+        for picking in open_deliveries.filtered("waybill_number"):
+            if picking.carrier_id.delivery_type == "kdniao":
+                picking.carrier_id.cancel_shipment(picking)
+        open_deliveries.action_cancel()
+
+    def _platform_shipped(self):
+        deliveries = self.picking_ids.filtered(lambda p: p.picking_type_code == "outgoing")
+        return any(p.state == "done" or p.logistics_state in CARRIER_STATES for p in deliveries)
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    @api.model
+    def _platform_partner(self, receiver, buyer_nick=""):
+        """The delivery contact of a platform receiver, reused when name, phone and address are the same."""
+        country = self.env["res.country"].search([("code", "=", (receiver.country_code or "CN").upper())], limit=1)
+        state = self._platform_state(country, receiver.province)
+        street = "".join(part for part in (receiver.district, receiver.street) if part)
+        values = {
+            "name": receiver.name or buyer_nick or self.env._("Platform buyer"),
+            "mobile": receiver.mobile or False,
+            "phone": receiver.phone or False,
+            "street": street or False,
+            "city": receiver.city or False,
+            "zip": receiver.zip or False,
+            "state_id": state.id,
+            "country_id": country.id,
+        }
+        domain = [(key, "=", value) for key, value in values.items() if key in ("name", "mobile", "street", "city")]
+        return self.search(domain, limit=1) or self.create(values)
+
+    @api.model
+    def _platform_state(self, country, province):
+        if not (country and province):
+            return self.env["res.country.state"]
+        states = self.env["res.country.state"].search([("country_id", "=", country.id)])
+        short = province.rstrip("省市").replace("自治区", "")
+        return states.filtered(lambda s: s.name == province)[:1] or states.filtered(
+            lambda s: s.name.startswith(short) or s.code == province
+        )[:1]
+
+
+class SaleOrderLine(models.Model):
+    _inherit = "sale.order.line"
+
+    platform_line_id = fields.Char(string="Platform Line ID", copy=False)
+    platform_sku_id = fields.Char(string="Platform SKU ID", copy=False)
+
+
+def _line_commands(line, products):
+    """Sale lines for one platform line; a combo's amount is shared by list price so the total stays exact."""
+    weights = [Decimal(str(product.list_price or 1)) * Decimal(str(qty)) for product, qty in products]
+    total_weight = sum(weights) or Decimal(1)
+    amount = Decimal(line.amount or line.unit_price * line.quantity)
+    remaining = amount
+    commands = []
+    for index, ((product, qty), weight) in enumerate(zip(products, weights)):
+        share = remaining if index == len(products) - 1 else (amount * weight / total_weight).quantize(Decimal("0.01"))
+        remaining -= share
+        quantity = qty * line.quantity
+        commands.append(
+            Command.create(
+                {
+                    "product_id": product.id,
+                    "name": line.title or product.display_name,
+                    "product_uom_qty": quantity,
+                    "price_unit": float(share) / quantity if quantity else 0.0,
+                    "platform_line_id": line.platform_line_id or False,
+                    "platform_sku_id": line.platform_sku_id or False,
+                }
+            )
+        )
+    return commands

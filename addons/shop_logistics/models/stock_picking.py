@@ -1,0 +1,148 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from .. import logistics_state as ls
+
+LOGISTICS_STATES = [
+    (ls.TO_ROUTE, "To Route"),
+    (ls.ROUTED, "Routed"),
+    (ls.WAYBILL_ISSUED, "Waybill Issued"),
+    (ls.PRINTED, "Printed"),
+    (ls.HANDED_OVER, "Handed to Carrier"),
+    (ls.IN_TRANSIT, "In Transit"),
+    (ls.OUT_FOR_DELIVERY, "Out for Delivery"),
+    (ls.DELIVERED, "Delivered"),
+    (ls.EXCEPTION, "Exception"),
+    (ls.RETURNED, "Returned"),
+    (ls.CANCELLED, "Cancelled"),
+]
+
+
+class StockPicking(models.Model):
+    _inherit = "stock.picking"
+
+    shop_id = fields.Many2one(related="sale_id.shop_id", store=True, string="Shop", index=True)
+    platform = fields.Selection(related="sale_id.shop_id.platform", store=True, string="Platform")
+    platform_order_id = fields.Char(related="sale_id.platform_order_id", string="Platform Order ID")
+    logistics_warehouse_id = fields.Many2one(
+        related="picking_type_id.warehouse_id", store=True, string="Warehouse", index=True
+    )
+    logistics_state = fields.Selection(
+        LOGISTICS_STATES, string="Logistics State", copy=False, index=True, tracking=True, readonly=True
+    )
+    logistics_state_date = fields.Datetime(string="Logistics State Since", copy=False, readonly=True)
+    waybill_number = fields.Char(string="Waybill Number", copy=False, index=True, tracking=True)
+    carrier_account_id = fields.Many2one(
+        "logistics.carrier.account", string="Carrier Account", copy=False, check_company=True, tracking=True
+    )
+    label_attachment_id = fields.Many2one("ir.attachment", string="Label", copy=False)
+    shipment_event_ids = fields.One2many("logistics.shipment.event", "picking_id", string="Track Events")
+    last_track_event_id = fields.Many2one("logistics.shipment.event", string="Last Track Event", copy=False)
+    last_track_event_time = fields.Datetime(
+        related="last_track_event_id.event_time", store=True, string="Last Track Update"
+    )
+    is_logistics_exception = fields.Boolean(string="Exception", copy=False, index=True)
+    logistics_exception_reason = fields.Char(string="Exception Reason", copy=False)
+
+    _sql_constraints = [
+        (
+            "waybill_carrier_account_uniq",
+            "unique(waybill_number, carrier_account_id)",
+            "This waybill number is already used by another delivery of the same carrier account.",
+        ),
+    ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        pickings = super().create(vals_list)
+        outgoing = pickings.filtered(lambda p: p.picking_type_code == "outgoing" and not p.logistics_state)
+        outgoing.write({"logistics_state": ls.TO_ROUTE, "logistics_state_date": fields.Datetime.now()})
+        return pickings
+
+    # ------------------------------------------------------------------ state machine
+
+    def _state_label(self, state):
+        return dict(self._fields["logistics_state"]._description_selection(self.env)).get(
+            state, self.env._("none")
+        )
+
+    def _set_logistics_state(self, target, reason=False):
+        """Move the shipments to ``target``; refuses an illegal transition with a message naming it."""
+        for picking in self:
+            if picking.logistics_state == target:
+                continue
+            if not ls.can_transition(picking.logistics_state, target):
+                raise UserError(
+                    self.env._(
+                        "Delivery %(picking)s cannot go from %(current)s to %(target)s.",
+                        picking=picking.display_name,
+                        current=picking._state_label(picking.logistics_state),
+                        target=picking._state_label(target),
+                    )
+                )
+        moving = self.filtered(lambda picking: picking.logistics_state != target)
+        values = {"logistics_state": target, "logistics_state_date": fields.Datetime.now()}
+        if target == ls.EXCEPTION:
+            values.update(is_logistics_exception=True, logistics_exception_reason=reason or False)
+        elif moving.filtered("is_logistics_exception"):
+            values.update(is_logistics_exception=False, logistics_exception_reason=False)
+        moving.write(values)
+        return True
+
+    def _advance_logistics_state(self, target):
+        """Move the shipments for which ``target`` is a legal next state; leave the others as they are."""
+        movable = self.filtered(lambda p: p.logistics_state and ls.can_transition(p.logistics_state, target))
+        movable._set_logistics_state(target)
+        return movable
+
+    def action_logistics_flag_exception(self):
+        self._set_logistics_state(ls.EXCEPTION, self.env._("Flagged by %s", self.env.user.name))
+
+    def action_logistics_reroute(self):
+        self._set_logistics_state(ls.TO_ROUTE)
+
+    def _action_done(self):
+        result = super()._action_done()
+        self.filtered(lambda p: p.state == "done")._advance_logistics_state(ls.HANDED_OVER)
+        return result
+
+    def action_cancel(self):
+        result = super().action_cancel()
+        self.filtered(lambda p: p.state == "cancel")._advance_logistics_state(ls.CANCELLED)
+        return result
+
+    # ------------------------------------------------------------------ tracking
+
+    def _update_last_track_event(self):
+        if not self:
+            return
+        events = self.env["logistics.shipment.event"].search(
+            [("picking_id", "in", self.ids)], order="event_time desc, id desc"
+        )
+        latest = {}
+        for event in events:
+            latest.setdefault(event.picking_id.id, event)
+        for picking in self:
+            picking.last_track_event_id = latest.get(picking.id, False)
+
+    # ------------------------------------------------------------------ workbench
+
+    @api.model
+    def _logistics_domain(self, queue):
+        base = [("picking_type_code", "=", "outgoing"), ("state", "not in", ("cancel", "draft"))]
+        return base + {
+            "to_route": [("logistics_state", "=", ls.TO_ROUTE)],
+            "to_print": [("logistics_state", "in", (ls.ROUTED, ls.WAYBILL_ISSUED))],
+            "exception": [("is_logistics_exception", "=", True)],
+        }[queue]
+
+    @api.model
+    def _logistics_queue_action(self, queue):
+        xmlid = {
+            "to_route": "shop_logistics.action_pickings_to_route",
+            "to_print": "shop_logistics.action_pickings_to_print",
+            "exception": "shop_logistics.action_pickings_exception",
+        }[queue]
+        action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
+        action["domain"] = self._logistics_domain(queue)
+        return action
