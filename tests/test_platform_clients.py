@@ -845,6 +845,7 @@ def test_pinduoduo_keeps_masked_receiver_once_ciphertext_is_withdrawn():
     [
         ({"refund_status": 2}, "refunding", []),
         ({"refund_status": 4}, "closed", []),
+        ({"refund_status": 4, "order_status": 2}, "closed", []),
         ({"confirm_status": 2}, "cancelled", []),
         ({"order_status": 3}, "completed", []),
         ({"risk_control_status": 1}, "paid", ["risk_control", "on_hold"]),

@@ -39,6 +39,8 @@ SYSTEM_PACKAGES = {
     "zbar-tools": "zbarimg",
     "poppler-utils": "pdftoppm",
     "fonts-noto-cjk": "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    # Labels embed their font, and reportlab embeds TrueType outlines only (Noto CJK is CFF).
+    "fonts-wqy-zenhei": "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
     "libpq-dev": "pg_config",
     "libldap2-dev": "/usr/include/ldap.h",
     "libsasl2-dev": "/usr/include/sasl/sasl.h",

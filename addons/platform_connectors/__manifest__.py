@@ -12,9 +12,11 @@
         "security/platform_connectors_rules.xml",
         "data/platform_connectors_data.xml",
         "data/platform_connectors_cron.xml",
+        "data/logistics_platform_carrier_data.xml",
         "views/logistics_sync_log_views.xml",
         "views/logistics_shop_views.xml",
         "views/logistics_sku_mapping_views.xml",
+        "views/ship_back_views.xml",
     ],
     "demo": [
         "demo/platform_connectors_demo.xml",

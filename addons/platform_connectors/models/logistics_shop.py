@@ -16,8 +16,14 @@ class LogisticsShop(models.Model):
     sync_log_ids = fields.One2many("logistics.sync.log", "shop_id", string="Sync Log")
     sync_log_count = fields.Integer(compute="_compute_sync_log_count")
     inbox_error_count = fields.Integer(compute="_compute_inbox_error_count", string="Payloads in Error")
+    ship_back_failed_count = fields.Integer(compute="_compute_ship_back_failed_count", string="Ship-backs Failed")
     sync_late = fields.Boolean(
         string="Sync Late", readonly=True, copy=False, help="No successful pull for several sync intervals."
+    )
+    sync_page_size = fields.Integer(
+        string="Page Size",
+        help="Orders asked per page when pulling; empty for the platform's maximum. Lower it for a shop that "
+        "hits the platform's rate limits.",
     )
     sync_pilot = fields.Boolean(
         string="Pilot (Gray Release)",
@@ -38,6 +44,21 @@ class LogisticsShop(models.Model):
         )
         for shop in self:
             shop.inbox_error_count = counts.get(shop, 0)
+
+    def _compute_ship_back_failed_count(self):
+        counts = dict(
+            self.env["stock.picking"]._read_group(
+                [("shop_id", "in", self.ids), ("platform_ship_state", "=", "failed")], ["shop_id"], ["__count"]
+            )
+        )
+        for shop in self:
+            shop.ship_back_failed_count = counts.get(shop, 0)
+
+    def action_open_ship_back_failed(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("platform_connectors.action_pickings_ship_back_failed")
+        action["domain"] = [("shop_id", "=", self.id), ("platform_ship_state", "=", "failed")]
+        return action
 
     def action_open_sync_log(self):
         self.ensure_one()
@@ -62,6 +83,7 @@ class LogisticsShop(models.Model):
             base_url=shop.api_url or None,
             shop_ref=shop.platform_shop_id or None,
             webhook_secret=shop.webhook_secret or None,
+            page_size=shop.sync_page_size or None,
         )
 
     def _platform_store_token(self, client):
@@ -133,17 +155,7 @@ class LogisticsShop(models.Model):
         except platforms.PlatformError as error:
             errors.append(str(error))
             state = "failed"
-        log.write(
-            {
-                "state": state,
-                "duration": time.monotonic() - started,
-                "received_count": totals["received"],
-                "created_count": totals["created"],
-                "updated_count": totals["updated"],
-                "error_count": totals["errors"] + (state == "failed"),
-                "error_message": "\n".join(errors) or False,
-            }
-        )
+        log._close(state, started, totals, errors)
         return log
 
     def _platform_pull_window(self, client, start, end, totals, errors):
@@ -161,12 +173,19 @@ class LogisticsShop(models.Model):
             cursor = page.next_cursor
 
     def _platform_fetch_page(self, client, start, end, cursor):
+        return self._platform_call(client, client.fetch_orders, start, end, cursor)
+
+    def _platform_call(self, client, method, *args):
+        """Call the platform; an expired token is refreshed (and stored) once, then the call is made again."""
         try:
-            return client.fetch_orders(start, end, cursor)
+            return method(*args)
         except platforms.AuthExpired:
             client.refresh_access_token()
             self._platform_store_token(client)
-            return client.fetch_orders(start, end, cursor)
+            return method(*args)
+
+    def _platform_label(self):
+        return dict(self._fields["platform"]._description_selection(self.env)).get(self.platform, self.platform)
 
     # ------------------------------------------------------------------ schedule
 

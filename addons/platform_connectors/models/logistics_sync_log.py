@@ -1,3 +1,5 @@
+import time
+
 from odoo import fields, models
 
 
@@ -32,3 +34,17 @@ class LogisticsSyncLog(models.Model):
     updated_count = fields.Integer(string="Updated")
     error_count = fields.Integer(string="Errors")
     error_message = fields.Text()
+
+    def _close(self, state, started, totals, errors):
+        """Finish a pull or message read: ``started`` is its time.monotonic(), ``totals`` its counts."""
+        self.write(
+            {
+                "state": state,
+                "duration": time.monotonic() - started,
+                "received_count": totals["received"],
+                "created_count": totals["created"],
+                "updated_count": totals["updated"],
+                "error_count": totals["errors"] + (state == "failed"),
+                "error_message": "\n".join(errors) or False,
+            }
+        )

@@ -128,6 +128,8 @@ class SaleOrder(models.Model):
         self.ensure_one()
         if canonical.status in CANCELLED_STATUSES:
             self._platform_cancelled_on_platform(canonical)
+        elif canonical.refund_active and self._platform_shipped():
+            self.platform_after_sales = True
         elif canonical.status == "paid" and self.state == "draft" and self._platform_may_confirm():
             self.action_confirm()
 

@@ -100,6 +100,8 @@ class CanonicalOrder:
     paid_at: datetime = None
     modified_at: datetime = None
     risk_flags: list = field(default_factory=list)
+    # A refund is open on the order or one of its lines (after shipment the status alone does not say so).
+    refund_active: bool = False
     raw: dict = field(default_factory=dict)
 
 
@@ -630,8 +632,12 @@ class PlatformClient(abc.ABC):
         timeout=20,
         *,
         webhook_secret=None,
+        page_size=None,
     ):
         self.app_key = app_key
+        if page_size:
+            # Smaller pages for shops that hit the platform's rate limits; never above what the platform allows.
+            self.page_size = min(int(page_size), type(self).page_size)
         self.app_secret = app_secret
         self.access_token = access_token
         self.refresh_token = refresh_token
@@ -751,6 +757,7 @@ class PlatformClient(abc.ABC):
             lines=lines,
             receiver=receiver,
             raw=header if raw is None else raw,
+            refund_active=bool(refund_active),
         )
         values.update(overrides)
         return CanonicalOrder(**values)

@@ -59,7 +59,7 @@ STATUS_TABLE = {
     "4": ENDED,
     "5": COMPLETED,
 }
-OPEN_REFUND_STATES = {1, 2}  # after_sale_info.refund_status: to refund, refunding
+OPEN_REFUND_STATES = {1, 2, 3}  # after_sale_info.refund_status: to refund, refunding, refunded
 
 ORDER_TAGS = {100, 101, 102, 103, 104, 105, 108, 109, 110, 111, 113, 126}
 CANCEL_TAG = 106

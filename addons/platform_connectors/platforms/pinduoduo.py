@@ -118,8 +118,9 @@ def pdd_status(order):
     refund_status = to_int(order.get("refund_status"), 1)
     if confirm_status == CONFIRM_CANCELLED:
         status, flags = CANCELLED, []
-    elif refund_status == REFUND_DONE and order_status == AWAITING_SHIPMENT:
-        status, flags = CLOSED, []  # refunded before shipment
+    elif refund_status == REFUND_DONE:
+        # Refunded: before shipment the order is cancelled, after it the parcel is an after-sales case.
+        status, flags = CLOSED, []
     else:
         status, flags = canonical_status(ORDER_STATUS_TABLE, order_status, refund_active=refund_status in REFUND_OPEN)
     if to_int(order.get("risk_control_status")) == 1:
@@ -198,6 +199,7 @@ class PinduoduoClient(PlatformClient):
             receiver=address_from(order, RECEIVER_FIELDS),
             status=status,
             risk_flags=flags,
+            refund_active=to_int(order.get("refund_status"), 1) in REFUND_OPEN,
         )
 
     def decrypt_receiver(self, order):
@@ -238,6 +240,10 @@ class PinduoduoClient(PlatformClient):
         return self._accept_token(result, expires_at)
 
     # -- message service (websocket) ---------------------------------------------------------------------
+
+    def permit_messages(self):
+        """Subscribe this seller to the app's message topics (`pdd.pmc.user.permit`, once per seller)."""
+        return self._call("pdd.pmc.user.permit", {}, "pmc_user_permit_response")
 
     def message_url(self, timestamp_ms):
         return self.message_host.rstrip("/") + ws_digest_path(self.app_key, timestamp_ms, self.app_secret)

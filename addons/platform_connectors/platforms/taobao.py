@@ -279,6 +279,10 @@ class TaobaoClient(PlatformClient):
             event_id=text(message.get("id")),
         )
 
+    def permit_messages(self):
+        """Subscribe this seller to the app's TMC topics (`taobao.tmc.user.permit`, once per seller)."""
+        return self._call("taobao.tmc.user.permit", {})
+
     def consume_messages(self, quantity=100):
         """Pull pending TMC messages (HTTP alternative to the websocket); confirm them once handled."""
         result = self._call("taobao.tmc.messages.consume", {"group_name": self.tmc_group, "quantity": quantity})

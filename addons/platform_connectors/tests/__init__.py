@@ -1,1 +1,2 @@
 from . import test_platform_sync
+from . import test_platform_matrix

@@ -3,9 +3,9 @@ from datetime import timedelta
 
 from odoo import fields
 from odoo.tests import HttpCase, tagged
-from odoo.tools import config, mute_logger
+from odoo.tools import mute_logger
 
-from tests.simulators.platforms import make_simulator
+from .common import start_simulator_shop
 
 LINES = [{"sku_id": "9001", "merchant_code": "PC-CUP", "title": "保温杯 黑色", "quantity": 2, "price": "89.00"}]
 RECEIVER = {"name": "王小明", "mobile": "13800138000", "province": "北京市", "city": "北京市", "district": "朝阳区",
@@ -28,25 +28,7 @@ class TestPlatformSync(HttpCase):
         # A fresh simulator per test: platform-side orders and clocks of one test never leak into another.
         self.sims, self.shops = {}, {}
         for code in ("taobao", "douyin", "shopify"):
-            sim = make_simulator(code).start()
-            self.addCleanup(sim.stop)
-            self.sims[code] = sim
-            self.shops[code] = self.env["logistics.shop"].create(
-                {
-                    "name": f"Sim {code}",
-                    "code": f"SIM-{code}",
-                    "platform": code,
-                    "sync_enabled": True,
-                    "api_url": sim.base_url,
-                    "app_key": sim.app_key,
-                    "app_secret": sim.app_secret,
-                    "access_token": sim.tokens.access_token,
-                    "refresh_token": sim.tokens.refresh_token,
-                    "webhook_secret": sim.push_secret(),
-                    "sync_overlap": 10,
-                }
-            )
-            sim.webhook_url = f"http://127.0.0.1:{config['http_port']}/platform/push/SIM-{code}"
+            self.sims[code], self.shops[code] = start_simulator_shop(self, code, f"SIM-{code}")
 
     def _orders(self, shop, platform_order_id=None):
         domain = [("shop_id", "=", shop.id)]
@@ -95,7 +77,7 @@ class TestPlatformSync(HttpCase):
 
     def test_cancel_after_shipping_is_flagged_for_after_sales(self):
         sim, shop = self.sims["douyin"], self.shops["douyin"]
-        native = sim.add_order(lines=LINES, receiver=RECEIVER)
+        sim.add_order(lines=LINES, receiver=RECEIVER)
         self._sync(shop)
         order = self._orders(shop, list(sim.orders)[-1])
         picking = order.picking_ids

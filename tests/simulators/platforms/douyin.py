@@ -194,7 +194,6 @@ class DouyinSimulator(PlatformSimulator):
         return record.extra.get("after_sale_status") in (6, 7, 8, 11)
 
     def render(self, record):
-        receiver = record.receiver
         return {
             "order_id": record.id, "shop_id": self.options["shop_id"], "order_status": record.status,
             "order_status_desc": STATUS_TEXT[record.status], "main_status": record.status,
