@@ -258,13 +258,23 @@ def drop_db(name):
         (name,),
     )
     _autocommit(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+    shutil.rmtree(filestore(name), ignore_errors=True)
 
 
 def copy_db(template, name):
+    """A new database from ``template``, with a copy of its filestore (attachments live on disk)."""
     from psycopg2 import sql
 
     drop_db(name)
     _autocommit(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template)))
+    if filestore(template).is_dir():
+        shutil.copytree(filestore(template), filestore(name))
+
+
+def filestore(name):
+    # Odoo's default data_dir (odoo.conf and ./shoplog set none): $XDG_DATA_HOME/Odoo.
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return data_home / "Odoo" / "filestore" / name
 
 
 def set_db_comment(name, comment):

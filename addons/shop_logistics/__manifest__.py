@@ -1,7 +1,7 @@
 {
     "name": "Shop Logistics",
     "summary": "Logistics back office for online sellers: shops, order audit, routing, shipments, tracking",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Inventory/Delivery",
     "author": "shop-logistics",
     "website": "https://github.com/shop-logistics/shop-logistics",

@@ -4,8 +4,10 @@ from decimal import Decimal
 from psycopg2 import IntegrityError
 
 from odoo import Command, api, fields, models
+from odoo.tools.translate import LazyTranslate
 
 _logger = logging.getLogger(__name__)
+_lt = LazyTranslate(__name__)
 
 CANCELLED_STATUSES = ("cancelled", "closed", "refunding")
 CARRIER_STATES = ("handed_over", "in_transit", "out_for_delivery", "delivered", "exception", "returned")
@@ -101,16 +103,16 @@ class SaleOrder(models.Model):
         self.order_line = commands
         self.active_hold_ids.filtered(lambda hold: hold.reason == "sku")._resolve()
         if unmapped:
-            detail = "; ".join(
-                self.env._(
+            lines = [
+                _lt(
                     "%(title)s (SKU %(sku)s, merchant code %(code)s)",
                     title=line.title or "?",
                     sku=line.platform_sku_id or "-",
                     code=line.merchant_code or "-",
                 )
                 for line in unmapped
-            )
-            self._logistics_hold("sku", self.env._("No product mapped for %s", detail))
+            ]
+            self._logistics_hold("sku", _lt("No product mapped for %s", lines))
         elif self.audit_state == "on_hold" and not self.active_hold_ids:
             self.action_logistics_reaudit()
 
@@ -144,7 +146,7 @@ class SaleOrder(models.Model):
         if not self.active_hold_ids.filtered(lambda hold: hold.reason == "platform_cancel"):
             self._logistics_hold(
                 "platform_cancel",
-                self.env._("Platform status %(status)s (%(raw)s)", status=canonical.status, raw=canonical.platform_status),
+                _lt("Platform status %(status)s (%(raw)s)", status=canonical.status, raw=canonical.platform_status),
             )
         open_deliveries = self.picking_ids.filtered(lambda p: p.state not in ("done", "cancel"))
         for picking in open_deliveries.filtered("waybill_number"):

@@ -98,6 +98,7 @@ class TestPlatformSync(HttpCase):
         self.assertEqual(order.state, "draft")
         self.assertEqual(order.active_hold_ids.reason, "sku")
         self.assertIn("GIFT-SET", order.hold_summary)
+        self.assertIn("没有映射到产品", order.with_context(lang="zh_CN").hold_summary)
         self.env["logistics.sku.mapping"].create(
             {
                 "shop_id": shop.id,

@@ -1,7 +1,10 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.translate import LazyTranslate
 
 from .logistics_order_hold import HOLD_REASONS
+
+_lt = LazyTranslate(__name__)
 
 AUDIT_STATES = [("to_audit", "To Audit"), ("on_hold", "On Hold"), ("approved", "Approved")]
 AUDIT_TRANSITIONS = {
@@ -59,7 +62,8 @@ class SaleOrder(models.Model):
             if order.shop_id.warehouse_id and order.state in ("draft", "sent"):
                 order.warehouse_id = order.shop_id.warehouse_id
 
-    @api.depends("active_hold_ids")
+    @api.depends("active_hold_ids.display_name")
+    @api.depends_context("lang")
     def _compute_hold_summary(self):
         for order in self:
             order.hold_summary = "; ".join(order.active_hold_ids.mapped("display_name"))
@@ -87,7 +91,8 @@ class SaleOrder(models.Model):
                 )
 
     def _logistics_hold(self, reason, detail=False):
-        """Put the orders on hold for ``reason`` (a key of HOLD_REASONS) with a detail for the clerk."""
+        """Put the orders on hold for ``reason`` (a key of HOLD_REASONS) with a detail for the clerk: a text,
+        or an ``_lt(...)`` message, which each reader then sees in their own language."""
         if reason not in dict(HOLD_REASONS):
             raise UserError(self.env._("Unknown hold reason: %s", reason))
         self.filtered(lambda order: order.audit_state != "on_hold")._check_audit_transition("on_hold")
@@ -97,7 +102,7 @@ class SaleOrder(models.Model):
         self.write({"audit_state": "on_hold"})
 
     def action_logistics_hold(self):
-        self._logistics_hold("manual", self.env._("Held by %s", self.env.user.name))
+        self._logistics_hold("manual", _lt("Held by %s", self.env.user.name))
 
     def action_logistics_approve(self):
         self._check_audit_transition("approved")

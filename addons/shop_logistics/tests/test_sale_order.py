@@ -3,8 +3,11 @@ from psycopg2 import IntegrityError
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
+from odoo.tools.translate import LazyTranslate
 
 from .common import LogisticsCase
+
+_lt = LazyTranslate(__name__)
 
 
 @tagged("post_install", "-at_install")
@@ -27,6 +30,18 @@ class TestShopOrder(LogisticsCase):
 
     def test_warehouse_comes_from_the_shop(self):
         self.assertEqual(self._shop_order("TB-2002").warehouse_id, self.warehouse)
+
+    def test_hold_detail_is_shown_in_each_readers_language(self):
+        order = self._shop_order("TB-3101")
+        # Written by a job running in English; read by a clerk in Chinese.
+        order.with_context(lang="en_US")._logistics_hold("manual", _lt("Held by %s", "OdooBot"))
+        hold = order.active_hold_ids
+        self.assertEqual(hold.with_context(lang="en_US").detail, "Held by OdooBot")
+        self.assertEqual(hold.with_context(lang="zh_CN").detail, "由 OdooBot 挂起")
+        self.assertIn("由 OdooBot 挂起", order.with_context(lang="zh_CN").hold_summary)
+        # A plain text stays as it was written.
+        order._logistics_hold("remark", "客户要求换颜色")
+        self.assertIn("客户要求换颜色", order.with_context(lang="en_US").hold_summary)
 
     def test_hold_and_release(self):
         order = self._shop_order("TB-3001")
