@@ -127,7 +127,7 @@ class StockPicking(models.Model):
             "PayType": int(account.kdniao_pay_type or 3),
             "ExpType": account.kdniao_exp_type or "1",
             "Sender": self._kdniao_sender(),
-            "Receiver": self._kdniao_party(self.partner_id),
+            "Receiver": self._kdniao_party(self._logistics_receiver()),
             "Commodity": self._kdniao_commodities(),
             "Weight": round(self.shipping_weight or self.weight or 0.0, 3),
             "Quantity": max(1, len(packages)),
@@ -291,7 +291,7 @@ class StockPicking(models.Model):
         if self.carrier_id.kdniao_predict_delivery and not self.kdniao_expected_date:
             try:
                 data = self._kdniao_client(account).predict_delivery(
-                    account.express_code, self._kdniao_sender(), self._kdniao_party(self.partner_id), self.waybill_number
+                    account.express_code, self._kdniao_sender(), self._kdniao_party(self._logistics_receiver()), self.waybill_number
                 )
                 self.kdniao_expected_date = _date_or_false(data.get("DeliveryDate"))
             except (kdniao_request.KdniaoError, UserError) as error:
@@ -683,7 +683,7 @@ class StockPickingPickup(models.Model):
             "PayType": int(account.kdniao_pay_type or 3),
             "ExpType": account.kdniao_exp_type or "1",
             "Sender": self._kdniao_sender(),
-            "Receiver": self._kdniao_party(self.partner_id),
+            "Receiver": self._kdniao_party(self._logistics_receiver()),
             "StartDate": fields.Datetime.to_string(start),
             "EndDate": fields.Datetime.to_string(end),
             "Weight": round(self.shipping_weight or self.weight or 0.0, 3),

@@ -18,6 +18,12 @@ class SaleOrder(models.Model):
 
     platform_modified_at = fields.Datetime(string="Platform Modified At", copy=False, readonly=True)
     platform_raw = fields.Json(string="Platform Payload", copy=False, readonly=True)
+    platform_receiver_protected = fields.Boolean(
+        string="Receiver Encrypted",
+        copy=False,
+        readonly=True,
+        help="The platform gave the receiver encrypted or masked; it is decrypted by the platform when needed.",
+    )
     platform_after_sales = fields.Boolean(
         string="After-sales", copy=False, tracking=True, help="Cancelled or refunded on the platform after shipping."
     )
@@ -80,6 +86,7 @@ class SaleOrder(models.Model):
             "paid_at": canonical.paid_at or False,
             "platform_modified_at": canonical.modified_at or fields.Datetime.now(),
             "platform_raw": canonical.raw,
+            "platform_receiver_protected": canonical.receiver.encrypted,
         }
 
     # ------------------------------------------------------------------ lines

@@ -3,6 +3,7 @@ import time
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from odoo.addons.shop_logistics import logistics_state as ls
 
@@ -44,6 +45,38 @@ class StockPicking(models.Model):
     platform_carrier_code = fields.Char(
         string="Platform Carrier Code", copy=False, readonly=True, help="The carrier code the platform was given."
     )
+
+    # ------------------------------------------------------------------ receiver
+
+    def _logistics_receiver(self):
+        receiver = super()._logistics_receiver()
+        order = self.sale_id
+        if not (order.platform_receiver_protected and order.platform_raw and self.shop_id.platform in platforms.CLIENTS):
+            return receiver
+        client = self.shop_id._platform_client()
+        try:
+            canonical = client.parse_order(order.platform_raw)
+            plain = self.shop_id._platform_call(client, client.decrypt_receiver, canonical)
+        except platforms.PlatformError as error:
+            raise UserError(
+                self.env._("The receiver of %(order)s could not be decrypted by the platform: %(error)s",
+                           order=order.name, error=error)
+            ) from error
+        if plain.encrypted and any(platforms.looks_encrypted(value) for value in (plain.name, plain.mobile)):
+            raise UserError(self.env._("The platform did not decrypt every receiver field of %s.", order.name))
+        # In memory only: decrypted buyer data is never stored.
+        return receiver.new(
+            {
+                "name": plain.name or receiver.name,
+                "mobile": plain.mobile or False,
+                "phone": plain.phone or False,
+                "street": "".join(part for part in (plain.district, plain.street) if part) or receiver.street,
+                "city": receiver.city,
+                "zip": receiver.zip,
+                "state_id": receiver.state_id.id,
+                "country_id": receiver.country_id.id,
+            }
+        )
 
     # ------------------------------------------------------------------ trigger
 
@@ -236,3 +269,4 @@ class StockPicking(models.Model):
         )
         stale = stale.filtered(lambda p: not (p.platform_ship_state == "pilot" and p.shop_id.sync_pilot))
         return stale._platform_queue_ship_back()
+

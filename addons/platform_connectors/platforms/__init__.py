@@ -18,6 +18,7 @@ from .base import (
     SignatureError,
     TokenInfo,
     TransportError,
+    looks_encrypted,
     split_window,
 )
 from .douyin import DouyinClient
@@ -78,5 +79,6 @@ __all__ = [
     "WooCommerceClient",
     "YouzanClient",
     "get_client",
+    "looks_encrypted",
     "split_window",
 ]

@@ -290,3 +290,20 @@ class TestEveryPlatform(HttpCase):
                 with mute_logger(CONTROLLER_LOGGER):
                     response = self.url_open(f"/platform/push/{shop.code}", data=b'{"topic": "x"}')
                 self.assertEqual(response.status_code, 401)
+
+    def test_receiver_is_decrypted_by_the_platform_and_never_stored(self):
+        for code in ("pinduoduo", "douyin", "youzan", "kuaishou", "taobao"):
+            with self.subTest(platform=code):
+                partners_before = self.env["res.partner"].search_count([("name", "=", "王小明")])
+                sim, shop, order_id, order = self._pulled_order(code)
+                picking = order.picking_ids
+                stored = order.partner_shipping_id
+                self.assertNotIn("王小明", stored.name or "", f"{code}: the platform sent plaintext")
+                receiver = picking._logistics_receiver()
+                self.assertEqual(receiver.name, "王小明")
+                self.assertEqual(receiver.mobile, "13800138000")
+                self.assertIn("建国路88号", receiver.street)
+                self.assertFalse(receiver.id, "decrypted data is not stored")
+                self.assertNotIn("王小明", stored.name or "")
+                self.assertEqual(self.env["res.partner"].search_count([("name", "=", "王小明")]), partners_before)
+                self.assertTrue(sim.decrypt_log, f"{code}: decrypted through the platform's own call")
