@@ -307,3 +307,37 @@ class TestEveryPlatform(HttpCase):
                 self.assertNotIn("王小明", stored.name or "")
                 self.assertEqual(self.env["res.partner"].search_count([("name", "=", "王小明")]), partners_before)
                 self.assertTrue(sim.decrypt_log, f"{code}: decrypted through the platform's own call")
+
+    def test_replayed_webhooks_with_duplicates_and_reordering_give_each_order_once(self):
+        """Shopify and WooCommerce webhooks carry the whole order: an older version arriving last must not win."""
+        import random
+
+        import requests
+
+        rng = random.Random(7)
+        for code in ("shopify", "woocommerce"):
+            with self.subTest(platform=code):
+                sim, shop = self._platform(code)
+                deliveries, latest_memo = [], {}
+                for index in range(40):
+                    order_id = self._new_order(sim)
+                    record = sim.record(order_id)
+                    deliveries.append(sim.build_push(record, "paid", sim.push_secret()))
+                    sim.advance(1)
+                    memo = f"v2-{index}"
+                    sim.update_order(order_id, remark=memo)
+                    latest_memo[order_id] = memo
+                    deliveries.append(sim.build_push(sim.record(order_id), "updated", sim.push_secret()))
+                deliveries += rng.sample(deliveries, len(deliveries) // 3)  # redeliveries
+                rng.shuffle(deliveries)
+                self.env.flush_all()
+                for body, headers in deliveries:
+                    response = requests.post(sim.webhook_url, data=body, headers=headers, timeout=10)
+                    self.assertTrue(sim.push_accepted(response.status_code, response.text), response.text)
+                self.env.invalidate_all()
+                orders = self.env["sale.order"].search([("shop_id", "=", shop.id)])
+                self.assertEqual(sorted(orders.mapped("platform_order_id")), sorted(latest_memo))
+                for order in orders:
+                    self.assertEqual(order.buyer_remark, latest_memo[order.platform_order_id], order.platform_order_id)
+                received = self.env["logistics.platform.inbox"].search_count([("shop_id", "=", shop.id)])
+                self.assertEqual(received, len(deliveries), "every delivery is kept, duplicates included")
