@@ -19,6 +19,7 @@
         "views/sale_order_views.xml",
         "views/stock_picking_views.xml",
         "views/logistics_menus.xml",
+        "views/tracking_templates.xml",
     ],
     "demo": [
         "demo/logistics_demo.xml",

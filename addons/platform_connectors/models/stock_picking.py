@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.shop_logistics import logistics_state as ls
+from odoo.addons.shop_logistics.models.logistics_tracking import phone_tail
 
 from .. import platforms
 
@@ -64,6 +65,10 @@ class StockPicking(models.Model):
             ) from error
         if plain.encrypted and any(platforms.looks_encrypted(value) for value in (plain.name, plain.mobile)):
             raise UserError(self.env._("The platform did not decrypt every receiver field of %s.", order.name))
+        # The phone's last 4 digits let the buyer find the parcel on the tracking page; nothing else is kept.
+        tail = phone_tail(plain.mobile) or phone_tail(plain.phone)
+        if tail and tail != self.receiver_phone_tail:
+            self.sudo().receiver_phone_tail = tail
         # In memory only: decrypted buyer data is never stored.
         return receiver.new(
             {

@@ -304,6 +304,7 @@ class TestEveryPlatform(HttpCase):
                 self.assertEqual(receiver.mobile, "13800138000")
                 self.assertIn("建国路88号", receiver.street)
                 self.assertFalse(receiver.id, "decrypted data is not stored")
+                self.assertEqual(picking.receiver_phone_tail, "8000", "the tracking page can check the phone tail")
                 self.assertNotIn("王小明", stored.name or "")
                 self.assertEqual(self.env["res.partner"].search_count([("name", "=", "王小明")]), partners_before)
                 self.assertTrue(sim.decrypt_log, f"{code}: decrypted through the platform's own call")

@@ -5,3 +5,4 @@ from . import logistics_carrier_account
 from . import logistics_shipment_event
 from . import sale_order
 from . import stock_picking
+from . import logistics_tracking

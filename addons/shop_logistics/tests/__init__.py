@@ -5,3 +5,4 @@ from . import test_shipment_event
 from . import test_security
 from . import test_translations
 from . import test_workbench
+from . import test_tracking_page
