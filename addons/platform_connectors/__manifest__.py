@@ -17,9 +17,13 @@
         "views/logistics_shop_views.xml",
         "views/logistics_sku_mapping_views.xml",
         "views/ship_back_views.xml",
+        "views/logistics_import_profile_views.xml",
+        "wizard/logistics_order_import_views.xml",
     ],
     "demo": [
         "demo/platform_connectors_demo.xml",
+        "demo/order_import_demo.xml",
     ],
+    "external_dependencies": {"python": ["openpyxl", "xlrd"]},
     "installable": True,
 }

@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from .. import order_files
+
 
 class LogisticsPlatformInbox(models.Model):
     """Every order payload a platform sent, kept as received before it is turned into a sale order.
@@ -28,7 +30,13 @@ class LogisticsPlatformInbox(models.Model):
 
     def action_retry(self):
         self.shop_id.ensure_one()
-        client = self.shop_id._platform_client()
         for message in self.filtered(lambda m: m.state != "done"):
-            message.shop_id._platform_process_payloads(message, [client.parse_order(message.payload)])
+            message.shop_id._platform_process_payloads(message, [message._parse_payload()])
         return True
+
+    def _parse_payload(self):
+        """The canonical order of the payload: rows of an imported file, or what the platform's client reads."""
+        self.ensure_one()
+        if order_files.is_file_payload(self.payload):
+            return order_files.order_from_payload(self.payload)
+        return self.shop_id._platform_client().parse_order(self.payload)
