@@ -10,7 +10,10 @@
     "data": [
         "security/ir.model.access.csv",
         "security/label_printing_rules.xml",
+        "data/label_printing_data.xml",
         "views/logistics_printer_views.xml",
+        "views/logistics_print_job_views.xml",
+        "views/stock_picking_views.xml",
     ],
     "demo": [
         "demo/label_printing_demo.xml",

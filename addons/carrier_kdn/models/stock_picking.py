@@ -373,6 +373,29 @@ class StockPicking(models.Model):
             picking.kdniao_error = message
         return self._kdniao_notify(self.env._("Waybills issued"), failures)
 
+    def _logistics_issue_waybills(self):
+        """KDNiao deliveries get their waybills in one parallel batch; the others through their own carrier."""
+        missing = self.filtered(lambda p: not p.waybill_number)
+        kdniao = missing.filtered("is_kdniao")
+        for picking in kdniao.filtered(lambda p: not p.carrier_id):
+            picking.carrier_id = picking.carrier_account_id.carrier_id
+        failures = super(StockPicking, missing - kdniao)._logistics_issue_waybills()
+        kdniao_failures = kdniao._kdniao_issue_waybills()
+        for picking, message in kdniao_failures.items():
+            picking.kdniao_error = message
+        return {**failures, **kdniao_failures}
+
+    def _label_routing(self):
+        routing = super()._label_routing()
+        if self.is_kdniao:
+            routing.update(
+                mark_destination=self.kdniao_mark_destination or "",
+                sorting_code=self.kdniao_sorting_code or "",
+                package_name=self.kdniao_package_name or "",
+                sub_waybills=[number for number in (self.kdniao_sub_waybills or "").split(",") if number],
+            )
+        return routing
+
     def _kdniao_send_to_shipper(self):
         if self.waybill_number:
             return

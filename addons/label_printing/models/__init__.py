@@ -1,1 +1,3 @@
 from . import logistics_printer
+from . import logistics_print_job
+from . import stock_picking

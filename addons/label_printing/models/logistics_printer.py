@@ -1,6 +1,11 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .. import printer_transport
+
+# label_render has these layouts; an A4 printer gets the 100 × 150 label on its page.
+LAYOUT_OF_PAPER = {"76x130": "76x130", "100x150": "100x150", "100x180": "100x180", "a4": "100x150"}
+
 
 class LogisticsPrinter(models.Model):
     _name = "logistics.printer"
@@ -38,6 +43,15 @@ class LogisticsPrinter(models.Model):
         "stock.warehouse", check_company=True, help="Default printer of this warehouse's packing stations."
     )
     user_ids = fields.Many2many("res.users", string="Default For Users")
+    online_state = fields.Selection(
+        [("unknown", "Not Checked"), ("online", "Online"), ("offline", "Offline")],
+        string="Status",
+        default="unknown",
+        readonly=True,
+        copy=False,
+    )
+    last_check_date = fields.Datetime(string="Last Checked", readonly=True, copy=False)
+    last_check_message = fields.Char(string="Last Problem", readonly=True, copy=False)
 
     @api.constrains("connection", "host", "port", "cups_queue", "usb_vendor_id", "usb_product_id")
     def _check_connection(self):
@@ -48,3 +62,97 @@ class LogisticsPrinter(models.Model):
                 raise ValidationError(self.env._("A CUPS printer needs the name of its queue."))
             if printer.connection == "usb" and not (printer.usb_vendor_id and printer.usb_product_id):
                 raise ValidationError(self.env._("A USB printer needs its vendor and product IDs."))
+
+    # ------------------------------------------------------------------ defaults
+
+    @api.model
+    def _default_for(self, warehouse, user=None):
+        """The printer for labels of ``warehouse`` printed by ``user``: the user's own printer (the one of that
+        warehouse first), else the warehouse's printer; an empty recordset when none is set."""
+        user = user or self.env.user
+        printers = self.search([("company_id", "in", self.env.companies.ids)])
+        own = printers.filtered(lambda printer: user in printer.user_ids)
+        return (
+            own.filtered(lambda printer: printer.warehouse_id == warehouse)[:1]
+            or own[:1]
+            or printers.filtered(lambda printer: warehouse and printer.warehouse_id == warehouse)[:1]
+        )
+
+    # ------------------------------------------------------------------ transport
+
+    def _layout(self):
+        return LAYOUT_OF_PAPER[self.paper_size]
+
+    def _transport_address(self):
+        self.ensure_one()
+        return printer_transport.PrinterAddress(
+            connection=self.connection,
+            host=self.host or "",
+            port=self.port or 0,
+            cups_queue=self.cups_queue or "",
+            usb_vendor_id=self.usb_vendor_id or "",
+            usb_product_id=self.usb_product_id or "",
+        )
+
+    def _send_bytes(self, data):
+        """Send one job; raises printer_transport.PrinterError, and keeps the printer's status up to date."""
+        self.ensure_one()
+        try:
+            printer_transport.send(self._transport_address(), data)
+        except printer_transport.PrinterError as error:
+            self._record_status(error)
+            raise
+        if self.online_state != "online":
+            self._record_status(None)
+
+    def _record_status(self, error):
+        values = {"last_check_date": fields.Datetime.now(), "online_state": "online", "last_check_message": False}
+        if error:
+            values.update(online_state="offline", last_check_message=self._error_message(error))
+        # Clerks print and check printers without the right to configure them.
+        self.sudo().write(values)
+
+    def _error_message(self, error):
+        """A translated sentence for a clerk, naming the printer."""
+        reasons = {
+            "unreachable": self.env._("does not answer (switched off, unplugged or not on the network)"),
+            "refused": self.env._("refused the connection (switched off, busy or wrong port)"),
+            "timeout": self.env._("did not answer in time"),
+            "interrupted": self.env._("lost the connection while printing; some labels may have printed"),
+            "unknown_host": self.env._("has a host name that the Odoo server does not know"),
+            "cups_missing": self.env._("is a CUPS queue, but CUPS is not installed on the Odoo server"),
+            "cups_refused": self.env._("was refused the job by CUPS"),
+            "cups_disabled": self.env._("is a CUPS queue that is stopped or does not accept jobs"),
+            "cups_unknown_queue": self.env._("is a CUPS queue that does not exist on the Odoo server"),
+            "usb_unavailable": self.env._("is on USB, but USB printing is not installed on the Odoo server"),
+            "usb_bad_id": self.env._("has USB vendor or product IDs that are not hexadecimal numbers (e.g. 0x0fe6)"),
+            "usb_not_found": self.env._("is not connected by USB to the Odoo server, or may not be used by it"),
+            "usb_error": self.env._("reported a USB error"),
+            "bad_configuration": self.env._("has incomplete connection settings"),
+        }
+        message = self.env._(
+            "Printer %(printer)s %(reason)s.", printer=self.display_name, reason=reasons.get(error.reason, str(error))
+        )
+        return f"{message} ({error.detail})" if error.detail else message
+
+    def action_check_online(self):
+        for printer in self:
+            try:
+                printer_transport.check_online(printer._transport_address())
+            except printer_transport.PrinterError as error:
+                printer._record_status(error)
+            else:
+                printer._record_status(None)
+        offline = self.filtered(lambda printer: printer.online_state == "offline")
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Printer offline") if offline else self.env._("Printer online"),
+                "message": "\n".join(offline.mapped("last_check_message"))
+                or self.env._("%s can print.", ", ".join(self.mapped("display_name"))),
+                "type": "warning" if offline else "success",
+                "sticky": bool(offline),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }

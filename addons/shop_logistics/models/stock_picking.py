@@ -1,7 +1,11 @@
+import logging
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from .. import logistics_state as ls
+
+_logger = logging.getLogger(__name__)
 
 LOGISTICS_STATES = [
     (ls.TO_ROUTE, "To Route"),
@@ -110,6 +114,48 @@ class StockPicking(models.Model):
         result = super().action_cancel()
         self.filtered(lambda p: p.state == "cancel")._advance_logistics_state(ls.CANCELLED)
         return result
+
+    # ------------------------------------------------------------------ carrier integrations
+
+    def _label_routing(self):
+        """What the carrier returned with the waybill for its label: ``mark_destination`` (大头笔),
+        ``sorting_code`` (三段码), ``package_name`` (集包地) and ``sub_waybills`` (the other parcels' numbers).
+        Carrier integrations fill it; a missing key prints nothing."""
+        self.ensure_one()
+        return {}
+
+    def _logistics_issue_waybills(self):
+        """Get a waybill for the deliveries without one, each through its shipping method (Odoo's
+        ``send_to_shipper``); one failing delivery does not stop the others. Returns ``{picking: message}``
+        for the deliveries still without a waybill."""
+        failures = {}
+        for picking in self.filtered(lambda p: not p.waybill_number):
+            try:
+                with self.env.cr.savepoint():
+                    picking._logistics_issue_waybill()
+            except UserError as error:
+                _logger.info("No waybill for %s: %s", picking.display_name, error)
+                failures[picking] = str(error.args[0])
+        return failures
+
+    def _logistics_issue_waybill(self):
+        if not self.carrier_id:
+            raise UserError(self.env._("%s has no shipping method to issue its waybill.", self.display_name))
+        self.send_to_shipper()
+        if not self.waybill_number and self.carrier_tracking_ref:
+            self.waybill_number = self.carrier_tracking_ref.split(",")[0]
+        if not self.waybill_number:
+            raise UserError(
+                self.env._(
+                    "%(method)s gave no waybill number for %(picking)s.",
+                    method=self.carrier_id.display_name,
+                    picking=self.display_name,
+                )
+            )
+        if self.logistics_state in (ls.TO_ROUTE, ls.EXCEPTION):
+            self._set_logistics_state(ls.ROUTED)
+        if self.logistics_state == ls.ROUTED:
+            self._set_logistics_state(ls.WAYBILL_ISSUED)
 
     # ------------------------------------------------------------------ tracking
 

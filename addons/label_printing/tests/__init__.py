@@ -1,0 +1,2 @@
+from . import test_printer_transport
+from . import test_print_jobs
