@@ -14,9 +14,18 @@
         "views/logistics_printer_views.xml",
         "views/logistics_print_job_views.xml",
         "views/stock_picking_views.xml",
+        "views/scan_to_print_views.xml",
     ],
     "demo": [
         "demo/label_printing_demo.xml",
     ],
+    "assets": {
+        "web.assets_backend": [
+            "label_printing/static/src/scan_to_print/*",
+        ],
+        "web.assets_tests": [
+            "label_printing/static/tests/tours/*.js",
+        ],
+    },
     "installable": True,
 }
