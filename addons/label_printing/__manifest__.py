@@ -15,6 +15,7 @@
         "views/logistics_print_job_views.xml",
         "views/stock_picking_views.xml",
         "views/scan_to_print_views.xml",
+        "report/logistics_reports.xml",
     ],
     "demo": [
         "demo/label_printing_demo.xml",
@@ -22,6 +23,7 @@
     "assets": {
         "web.assets_backend": [
             "label_printing/static/src/scan_to_print/*",
+            "label_printing/static/src/direct_print/*",
         ],
         "web.assets_tests": [
             "label_printing/static/tests/tours/*.js",

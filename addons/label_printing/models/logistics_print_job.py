@@ -21,6 +21,10 @@ FILE_TYPES = {
 }
 
 
+# Jobs that carry shipping labels (documents such as packing slips do not make a delivery "printed").
+LABEL_KINDS = ("label", "reprint")
+
+
 class LogisticsPrintJob(models.Model):
     _name = "logistics.print.job"
     _description = "Label Print Job"
@@ -47,7 +51,10 @@ class LogisticsPrintJob(models.Model):
     picking_count = fields.Integer(string="Deliveries Count", compute="_compute_picking_count")
     label_count = fields.Integer(string="Labels", readonly=True)
     kind = fields.Selection(
-        [("label", "Label"), ("reprint", "Reprint")], required=True, default="label", readonly=True
+        [("label", "Label"), ("reprint", "Reprint"), ("document", "Document")],
+        required=True,
+        default="label",
+        readonly=True
     )
     state = fields.Selection(
         [("queued", "Queued"), ("sent", "Sent"), ("failed", "Failed")],
@@ -182,7 +189,7 @@ class LogisticsPrintJob(models.Model):
     def _mark_sent(self):
         now = fields.Datetime.now()
         self.write({"state": "sent", "sent_date": now, "last_error": False, "next_attempt_date": False})
-        self.picking_ids._advance_logistics_state(ls.PRINTED)
+        self.filtered(lambda job: job.kind in LABEL_KINDS).picking_ids._advance_logistics_state(ls.PRINTED)
 
     @api.model
     def _cron_requeue_stuck_jobs(self):

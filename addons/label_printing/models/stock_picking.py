@@ -9,6 +9,7 @@ from odoo.exceptions import UserError
 from odoo.addons.shop_logistics import logistics_state as ls
 
 from .. import label_render
+from .logistics_print_job import LABEL_KINDS
 
 _logger = logging.getLogger(__name__)
 
@@ -135,7 +136,7 @@ class StockPicking(models.Model):
     def _labels_already_printed(self):
         """Deliveries whose label was printed, or is waiting in the print queue."""
         jobs = self.env["logistics.print.job"].search(
-            [("picking_ids", "in", self.ids), ("state", "in", ("queued", "sent"))]
+            [("picking_ids", "in", self.ids), ("state", "in", ("queued", "sent")), ("kind", "in", LABEL_KINDS)]
         )
         return self.filtered(lambda p: p.logistics_state in PRINTED_OR_LATER) | (jobs.picking_ids & self)
 
