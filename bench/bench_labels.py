@@ -1,4 +1,5 @@
-"""Render 1,000 e-waybill labels to one PDF and to ESC/POS, TSPL and ZPL jobs; print the timings.
+"""Render 1,000 e-waybill labels to one PDF and to ESC/POS, TSPL and ZPL jobs, send each printer job to a
+loopback raw TCP printer (tests/simulators/printer.py) and check it arrived whole; print the timings.
 
 Runs without Odoo: label_render.py is loaded by file path.
     .venv/bin/python bench/bench_labels.py [--count 1000] [--layout 100x150] [--dpi 203]
@@ -10,14 +11,42 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-MODULE_PATH = Path(__file__).resolve().parent.parent / "addons" / "label_printing" / "label_render.py"
+ROOT = Path(__file__).resolve().parent.parent
+MODULE_PATH = ROOT / "addons" / "label_printing" / "label_render.py"
+TRANSPORT_PATH = ROOT / "addons" / "label_printing" / "printer_transport.py"
 
 
-def load_label_render():
-    spec = importlib.util.spec_from_file_location("label_render", MODULE_PATH)
+def load_module(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def load_label_render():
+    return load_module("label_render", MODULE_PATH)
+
+
+def send_to_loopback_printer(transport, payload):
+    """Seconds to send ``payload`` as one raw job to a fake printer on 127.0.0.1, checked byte for byte."""
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from tests.simulators.printer import RawPrinter
+
+    printer = RawPrinter().start()
+    try:
+        address = transport.PrinterAddress(connection="network", host="127.0.0.1", port=printer.port)
+        started = time.perf_counter()
+        transport.send(address, payload)
+        if not printer.wait_for_jobs(1, timeout=60):
+            raise RuntimeError("the loopback printer received nothing")
+        elapsed = time.perf_counter() - started
+        if printer.jobs[0] != payload:
+            raise RuntimeError("the loopback printer received other bytes than sent")
+        return elapsed
+    finally:
+        printer.stop()
 
 
 def sample_labels(label_render, count):
@@ -62,6 +91,7 @@ def main():
     args = parser.parse_args()
 
     label_render = load_label_render()
+    transport = load_module("printer_transport", TRANSPORT_PATH)
     labels = sample_labels(label_render, args.count)
     label_render.render_batch(labels[:2], "pdf", args.layout)  # font registration and caches, not measured
     label_render.render_batch(labels[:2], "tspl", args.layout, args.dpi)
@@ -70,9 +100,10 @@ def main():
         started = time.perf_counter()
         payload = label_render.render_batch(labels, fmt, args.layout, args.dpi, masked=True)
         elapsed = time.perf_counter() - started
+        sent = "" if fmt == "pdf" else f"  sent to the loopback printer in {send_to_loopback_printer(transport, payload):5.2f} s"
         print(
             f"{fmt:>7}: {elapsed:6.2f} s  {elapsed / args.count * 1000:5.1f} ms/label  "
-            f"{len(payload) / 1e6:7.1f} MB"
+            f"{len(payload) / 1e6:7.1f} MB{sent}"
         )
 
 
