@@ -156,3 +156,13 @@ class LogisticsPrinter(models.Model):
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
+
+
+class LogisticsShop(models.Model):
+    _inherit = "logistics.shop"
+
+    label_privacy = fields.Boolean(
+        string="Privacy Labels (隐私面单)",
+        help="Print this shop's labels with the receiver's name, phone and house number partly hidden, as most "
+        "platforms require for their orders.",
+    )

@@ -56,6 +56,8 @@ class StockPicking(models.Model):
         """One label, or one per parcel of a multi-parcel waybill (子母件: the main number, then the others)."""
         self.ensure_one()
         label = self._label_data()
+        if self.shop_id.label_privacy:
+            label = label_render.mask_receiver(label)
         sub_waybills = self._label_routing().get("sub_waybills") or []
         if not sub_waybills:
             return [label]

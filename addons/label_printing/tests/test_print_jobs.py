@@ -282,3 +282,12 @@ class TestPrintJobs(LabelPrintingCase):
         self.assertEqual(self.printer.online_state, "offline")
         self.assertIn(self.printer.name, self.printer.last_check_message)
         self.assertIn(self.printer.last_check_message, result["params"]["message"])
+
+    def test_privacy_shop_prints_masked_receivers(self):
+        picking = self._delivery(self.sf, waybill="SF8880000000001")
+        self.assertEqual(picking._labels()[0].receiver["phone"], "13900000002")
+        self.shop.label_privacy = True
+        masked = picking._labels()[0]
+        self.assertNotIn("13900000002", masked.receiver["phone"])
+        self.assertTrue(masked.receiver["phone"].endswith("0002"))
+        self.assertNotEqual(masked.receiver["name"], "李娜")
