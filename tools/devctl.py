@@ -151,7 +151,9 @@ def ensure_requirements(odoo_src):
     _register_odoo_distribution(odoo_src)
     requirements = ROOT / "requirements.txt"
     stamp = VAR / "requirements.sha256"
-    digest = hashlib.sha256(requirements.read_bytes() + str(odoo_src).encode()).hexdigest()
+    # requirements.txt includes requirements-addons.txt: a change to either installs again.
+    listed = requirements.read_bytes() + (ROOT / "requirements-addons.txt").read_bytes()
+    digest = hashlib.sha256(listed + str(odoo_src).encode()).hexdigest()
     if stamp.exists() and stamp.read_text() == digest:
         return
     say("installing Python requirements")
