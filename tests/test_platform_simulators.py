@@ -1064,6 +1064,16 @@ def test_jd_accepts_the_worked_search_request_with_its_unsorted_param_json(start
     assert bad == {"error_response": {"code": "12", "zh_desc": "无效签名", "en_desc": "Invalid signature"}}
 
 
+def test_jd_reads_the_timestamp_of_jds_own_sdk_with_its_utc_offset(started):
+    """JD's Python SDK stamps ``%Y-%m-%d %H:%M:%S.000%z`` of the caller's local clock."""
+    sim, client = started("jd")  # START = 2026-11-11 00:30 Beijing = 2026-11-10 16:30 UTC
+    lookup = ("jingdong.pop.order.get", {"order_id": "1"})
+    for stamp in ("2026-11-11 00:30:00", "2026-11-11 00:30:00.000+0800", "2026-11-10 16:30:00.000+0000"):
+        assert client.error(client.call(*lookup, timestamp=stamp)) == "business", stamp  # unknown order, signed ok
+    for stamp in ("2026-11-11 00:30:00.000+0000", "2026-11-11 00:30:00.000"):  # 8 h off; no offset
+        assert client.error(client.call(*lookup, timestamp=stamp)) == "67", stamp
+
+
 @pytest.mark.parametrize("sign_method,sign", [
     ("MD5", "2ef06d8aa910c6796c0b68c644d85025"), ("HMAC_SHA256", "SzCebvxrnOyDS09DVGyotBBDD1UbpTPmQUlsoGVtjUs=")])
 def test_kuaishou_accepts_the_worked_cursor_request(started, sign_method, sign):
@@ -1251,7 +1261,8 @@ def oauth1_query(method, url, key, secret, params, nonce, stamp):
              "oauth_timestamp": str(stamp), **params}
     pairs = sorted((urllib.parse.quote(k, safe="-._~"), urllib.parse.quote(str(v), safe="-._~"))
                    for k, v in oauth.items())
-    normalized = "%26".join(f"{k}%3D{v}" for k, v in pairs)  # WooCommerce's own normalisation
+    # WooCommerce's normalisation: every key and value percent-encoded, then each "k=v" encoded again
+    normalized = "%26".join(urllib.parse.quote(f"{k}={v}", safe="-._~") for k, v in pairs)
     base = f"{method}&{urllib.parse.quote(url, safe='-._~')}&{normalized}"
     signature = base64.b64encode(hmac.new(f"{secret}&".encode(), base.encode(), hashlib.sha256).digest()).decode()
     return {**oauth, "oauth_signature": signature}

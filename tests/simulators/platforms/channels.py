@@ -3,10 +3,9 @@ websocket server side, and the plain HTTP POST used for webhooks/pushes."""
 
 import base64
 import hashlib
-import socket
+import http.client
 import threading
-import urllib.error
-import urllib.request
+import urllib.parse
 
 
 class MessageQueue:
@@ -117,12 +116,21 @@ class WebSocket:
 
 
 def post_bytes(url, body, headers, timeout):
-    """POST raw bytes; (status, body text), or (None, reason) when nothing came back."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    """POST raw bytes; (status, body text), or (None, reason) when nothing came back.
+
+    Header names go out exactly as the platform writes them (Douyin's lower-case ``app-id`` and
+    ``event-sign``, WooCommerce's ``X-WC-Webhook-Signature``): urllib would re-case them
+    (``App-Id``, ``X-Wc-Webhook-Signature``), which receivers reading a plain dict — as some
+    platform SDKs' push verifiers do — would not find."""
+    parts = urllib.parse.urlsplit(url)
+    connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = connection_class(parts.hostname, parts.port, timeout=timeout)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:
-            return answer.status, answer.read().decode("utf-8", errors="replace")
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode("utf-8", errors="replace")
-    except (urllib.error.URLError, socket.timeout, ConnectionError) as error:
-        return None, str(getattr(error, "reason", error))
+        connection.request("POST", target, body=body, headers=headers)
+        answer = connection.getresponse()
+        return answer.status, answer.read().decode("utf-8", errors="replace")
+    except (OSError, http.client.HTTPException) as error:
+        return None, str(error) or type(error).__name__
+    finally:
+        connection.close()

@@ -12,7 +12,7 @@ stub standing in for it is ``POST /__sim__/decrypt {"cipher": …}`` (or ``sim.d
 Push: JD's message product is UNCONFIRMED (reference §4.6g) — there is none; ``push()`` raises.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from .base import ApiError, PlatformSimulator, Reply
 from .wire import (
@@ -44,6 +44,16 @@ COMPANIES = [
 ]
 SUCCESS_RESULT = {"success": True, "chineseErr": "", "englishErr": "", "numberCode": 10100000}
 BUSINESS_ERROR_NUMBER = 10100001  # UNCONFIRMED: apiResult shape and numbers are not attested
+
+
+def parse_jos_timestamp(text):
+    """The envelope ``timestamp``: ``yyyy-MM-dd HH:mm:ss`` in Beijing time (reference §4.3), or what JD's
+    own Python SDK (jd/api/base.py) sends, ``yyyy-MM-dd HH:mm:ss.SSS±HHMM`` (``%Y-%m-%d %H:%M:%S.000%z``
+    of the caller's local time), whose offset counts."""
+    text = str(text)
+    if len(text) == 19:
+        return parse_beijing_text(text)
+    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S.%f%z")
 
 
 def region_id(name):
@@ -122,7 +132,7 @@ class JdSimulator(PlatformSimulator):
         if params["app_key"] != self.app_key:
             raise self.error("app_key")
         try:
-            moment = parse_beijing_text(params["timestamp"])
+            moment = parse_jos_timestamp(params["timestamp"])
         except ValueError:
             raise self.error("timestamp") from None
         if not self.timestamp_ok(moment):

@@ -1,7 +1,8 @@
 """Shopify Admin REST API — reference §7 and §11.8.
 
 Served under ``/admin/api/{version}/`` with header ``X-Shopify-Access-Token``:
-``GET orders.json``, ``GET orders/{id}.json``, ``GET orders/{id}/fulfillment_orders.json``,
+``GET orders.json``, ``GET orders/count.json``, ``GET orders/{id}.json``,
+``GET orders/{id}/fulfillment_orders.json``,
 ``POST fulfillments.json``, ``POST fulfillments/{id}/update_tracking.json``; and
 ``POST /admin/oauth/access_token`` (authorization-code exchange and, for expiring offline tokens,
 ``grant_type=refresh_token`` — not in the reference, UNCONFIRMED, added so a revoked/expired token
@@ -131,7 +132,8 @@ class ShopifySimulator(PlatformSimulator):
         segments = resource.removesuffix(".json").split("/")
         routes = {
             ("GET", 1, "orders"): lambda: self._list_orders(request, version),
-            ("GET", 2, "orders"): lambda: self._get_order(segments[1]),
+            ("GET", 2, "orders"): lambda: (self._count_orders(request) if segments[1] == "count"
+                                           else self._get_order(segments[1])),
             ("GET", 3, "orders"): lambda: self._fulfillment_orders(segments[1]),
             ("POST", 1, "fulfillments"): lambda: self._create_fulfillment(request),
             ("POST", 3, "fulfillments"): lambda: self._update_tracking(segments[1], request),
@@ -259,6 +261,11 @@ class ShopifySimulator(PlatformSimulator):
         links = self._links(version, filters, offset, limit, len(found))
         orders = [self._fields(self.native(r), query.get("fields")) for r in chunk]
         return Reply(200, {"orders": orders}, headers={"Link": links} if links else {})
+
+    def _count_orders(self, request):
+        """``GET orders/count.json``: how many orders the same filters list (default status=open)."""
+        filters = {k: v for k, v in request.query.items() if k not in PAGE_INFO_COMPANIONS}
+        return Reply(200, {"count": len(self._filtered(filters))})
 
     @staticmethod
     def _limit(query):

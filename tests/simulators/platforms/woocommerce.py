@@ -7,7 +7,8 @@ Tracking extension ``POST /wp-json/wc-shipment-tracking/v3/orders/{id}/shipment-
 
 Auth: the simulator stands for an HTTPS site, so HTTP Basic (consumer key:secret) and the
 ``consumer_key``/``consumer_secret`` query pair are accepted; OAuth 1.0a one-legged query signatures
-(HMAC-SHA1/HMAC-SHA256, key = consumer secret + "&") are verified too. WooCommerce has no token
+(HMAC-SHA1/HMAC-SHA256, key = consumer secret + "&", base string normalised as WooCommerce core does:
+RFC 5849 double encoding) are verified too. WooCommerce has no token
 refresh: ``expire_token()`` revokes the key pair and ``regenerate_keys()`` issues a new one, as the
 shop admin does in WooCommerce → Settings → Advanced → REST API.
 
@@ -46,14 +47,17 @@ def oauth_percent(value):
 
 
 def oauth1_base_strings(method, url, params):
-    """WooCommerce's own normalisation (values encoded once, joined with %3D/%26) and RFC 5849's
-    (the normalised string encoded again); they differ only for values with reserved characters.
-    Which one a real shop accepts for those is UNCONFIRMED, so both are offered."""
+    """Signature base strings by normalisation. "rfc5849" is what WooCommerce checks (its
+    WC_REST_Authentication::check_oauth_signature rawurlencodes every key and value, then
+    rawurlencodes each "key=value" again and joins them with %26; the legacy wc-api does the same with
+    "%" → "%25") and what the official wc-api-python client signs. "single_encoded" (values encoded
+    once, joined with %3D/%26) matches neither WooCommerce's REST nor its legacy API check and is only
+    an opt-in option; the two differ only for values with reserved characters (":" in dates, "/", " ", …)."""
     pairs = sorted((oauth_percent(k), oauth_percent(v)) for k, v in params.items() if k != "oauth_signature")
-    woo = "%26".join(f"{k}%3D{v}" for k, v in pairs)
+    single = "%26".join(f"{k}%3D{v}" for k, v in pairs)
     rfc = oauth_percent("&".join(f"{k}={v}" for k, v in pairs))
     prefix = f"{method.upper()}&{oauth_percent(url)}&"
-    return {"woocommerce": prefix + woo, "rfc5849": prefix + rfc}
+    return {"single_encoded": prefix + single, "rfc5849": prefix + rfc}
 
 
 def local_text(moment):
@@ -84,7 +88,7 @@ class WooCommerceSimulator(PlatformSimulator):
         "webhook_id": 1,
         "first_order_id": 727,
         "oauth_timestamp_minutes": 15,  # UNCONFIRMED window of oauth_timestamp
-        "oauth1_forms": ("woocommerce", "rfc5849"),
+        "oauth1_forms": ("rfc5849",),  # base-string normalisations accepted (see oauth1_base_strings)
         "ping_form_encoded": True,  # UNCONFIRMED: ping body webhook_id=N (form) or {"webhook_id":N}
         "currency": "CNY",
     }
