@@ -70,3 +70,41 @@ def event_status(code):
 
 def target_state(code):
     return STATE_EX.get(normalise_code(code), ("info", None))[1]
+
+
+# StateEx / Action codes -> the kind of problem they report (shop_logistics.exception_rules.KINDS), from KDNiao's
+# 物流状态 table (reference §4.3). Codes not listed report no problem (419: re-delivery agreed, the problem is
+# being solved).
+PROBLEM_KINDS = {
+    "4": "carrier_problem",  # 问题件, no detail
+    "401": "carrier_problem",  # 发货无信息: no trace after shipping
+    "402": "delivery_failed",  # 超时未签收: out for delivery > 36 h without signature
+    # 403 超时未更新 (no trace for 5 days) is left to our own silence rules (no update, transfer centre, lost),
+    # whose thresholds are configurable and come earlier.
+    "404": "refused",  # 拒收(退件)
+    "405": "delivery_failed",  # 派件异常
+    "406": "returned",  # 退货签收: back with the sender
+    "407": "returned",  # 退货未签收
+    "412": "not_collected",  # 快递柜或驿站超时未取
+    "413": "carrier_problem",  # 单号已拦截: intercepted
+    "414": "carrier_problem",  # 破损: damaged
+    "415": "carrier_problem",  # 客户取消发货
+    "416": "delivery_failed",  # 无法联系: receiver unreachable
+    "417": "carrier_problem",  # 配送延迟
+    "418": "carrier_problem",  # 快件取出: taken out of the locker by the courier
+    "420": "address_problem",  # 收货地址不详细
+    "421": "address_problem",  # 收件人电话错误: the receiver's contact details are wrong
+    "422": "carrier_problem",  # 错分件: mis-sorted
+    "423": "address_problem",  # 超区件: outside the delivery area
+    "604": "carrier_problem",  # 清关异常
+}
+
+# Arrival scans at a transfer centre (到达转运中心); 201 (到达派件城市) is the arrival at the destination city's hub.
+TRANSFER_CENTRE_CODES = frozenset(("204", "201"))
+
+
+def problem_kind(code):
+    """The kind of problem a code reports, or False."""
+    if code in (None, ""):
+        return False
+    return PROBLEM_KINDS.get(normalise_code(code), False)

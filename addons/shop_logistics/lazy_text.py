@@ -11,7 +11,8 @@ SEPARATOR = "; "
 
 
 def encode(value):
-    """JSON-ready form of a str, a LazyGettext (with lazy or plain arguments) or a list of them."""
+    """JSON-ready form of a str, a LazyGettext (with lazy or plain arguments) or a list of them; a dict
+    already in that form (``engines.messages.Message.to_data()``) is kept as it is."""
     if value is None or value is False:
         return False
     if isinstance(value, LazyGettext):
@@ -23,6 +24,9 @@ def encode(value):
         return {"source": value._source, "module": value._module, "args": encoded_args}
     if isinstance(value, (list, tuple)):
         return {"items": [encode(item) for item in value]}
+    if isinstance(value, dict) and ("source" in value or "text" in value or "items" in value):
+        # already in the stored form, e.g. an engine message's ``to_data()``
+        return value
     return {"text": str(value)}
 
 

@@ -29,6 +29,12 @@ class KdniaoAccount(models.Model):
         help="Use the paid tracking tier (8001 / 8008, detailed states). Off: the free tier (1002 / 1008).",
     )
     timeout = fields.Integer(string="Timeout (s)", default=20)
+    track_refresh_minutes = fields.Integer(
+        string="Refresh Tracks After (min)",
+        default=30,
+        help="The scheduled job queries the tracks of an undelivered shipment that no push (nor query) updated for "
+        "this many minutes.",
+    )
     carrier_account_ids = fields.One2many(
         "logistics.carrier.account", "kdniao_account_id", string="Express Company Accounts"
     )

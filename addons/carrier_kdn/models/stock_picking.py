@@ -2,18 +2,26 @@ import base64
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from psycopg2.errors import LockNotAvailable
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import split_every
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from .. import cn_address, kdniao_request, kdniao_states
 
 _logger = logging.getLogger(__name__)
+
+# Shipments whose tracks the scheduled job refreshes: issued, with the carrier or in trouble, not yet delivered.
+REFRESHED_STATES = ("waybill_issued", "printed", "handed_over", "in_transit", "out_for_delivery", "exception")
+DEFAULT_REFRESH_MINUTES = 30
+# Shipments per refresh job; their queries run TRACK_PARALLEL at a time.
+TRACK_BATCH = 50
+TRACK_PARALLEL = 8
 
 
 class StockPicking(models.Model):
@@ -32,7 +40,8 @@ class StockPicking(models.Model):
     kdniao_state_ex = fields.Char(string="KDNiao State", copy=False, readonly=True)
     kdniao_error = fields.Char(string="KDNiao Error", copy=False, readonly=True)
     kdniao_subscribed = fields.Boolean(string="Tracks Subscribed", copy=False, readonly=True)
-    kdniao_tracked_at = fields.Datetime(string="Tracks Checked At", copy=False, readonly=True)
+    kdniao_tracked_at = fields.Datetime(string="Tracks Checked At", copy=False, readonly=True, index=True)
+    kdniao_track_queued_at = fields.Datetime(string="Track Query Queued At", copy=False, readonly=True)
     is_kdniao = fields.Boolean(compute="_compute_is_kdniao")
 
     @api.depends("carrier_id.delivery_type", "carrier_account_id.kdniao_account_id")
@@ -499,27 +508,39 @@ class StockPicking(models.Model):
             except ValueError:
                 _logger.warning("Skipping a KDNiao trace of %s without a readable time: %s", self.waybill_number, trace)
                 continue
-            code = kdniao_states.normalise_code(trace.get("Action"), None) if trace.get("Action") else None
-            events.append(
-                {
-                    "waybill_number": self.waybill_number,
-                    "express_code": self.carrier_account_id.express_code,
-                    "picking_id": self.id,
-                    "event_time": event_time,
-                    "location": trace.get("Location") or False,
-                    "description": (trace.get("AcceptStation") or "").strip() or "-",
-                    "status": kdniao_states.event_status(code) if code else "info",
-                    "carrier_status": code or False,
-                    "source": source,
-                    "raw_payload": trace,
-                }
-            )
+            events.append(self._kdniao_event_values(trace, event_time, source))
+        expected = _date_or_false(item.get("EstimatedDeliveryTime"))
+        if expected and expected != self.kdniao_expected_date:
+            self.kdniao_expected_date = expected
         self.env["logistics.shipment.event"]._record_events(events)
         self._kdniao_move_to(kdniao_states.normalise_code(item.get("StateEx"), item.get("State")))
         self.kdniao_tracked_at = fields.Datetime.now()
 
+    def _kdniao_event_values(self, trace, event_time, source):
+        """One trace as a track event; its Action code tells the problem it reports and whether it is an
+        arrival at a transfer centre (free-tier traces have no code: the shared defaults apply)."""
+        code = kdniao_states.normalise_code(trace.get("Action"), None) if trace.get("Action") else None
+        description = (trace.get("AcceptStation") or "").strip() or "-"
+        values = {
+            "waybill_number": self.waybill_number,
+            "express_code": self.carrier_account_id.express_code,
+            "picking_id": self.id,
+            "event_time": event_time,
+            "location": trace.get("Location") or False,
+            "description": description,
+            "status": kdniao_states.event_status(code) if code else "info",
+            "carrier_status": code or False,
+            "source": source,
+            "raw_payload": trace,
+        }
+        if code:
+            values["problem_kind"] = kdniao_states.problem_kind(code)
+            values["at_transfer_centre"] = code in kdniao_states.TRANSFER_CENTRE_CODES
+        return values
+
     def _kdniao_move_to(self, code):
         self.kdniao_state_ex = code
+        self._kdniao_note_problem(code)
         target = kdniao_states.target_state(code)
         if not target or target == self.logistics_state:
             return
@@ -533,6 +554,14 @@ class StockPicking(models.Model):
         self._advance_logistics_state(target)
         if target == "exception" and self.logistics_state == "exception":
             self.logistics_exception_reason = reason
+
+    def _kdniao_note_problem(self, code):
+        """KDNiao's state may report a problem no trace carries (its own time rules, e.g. 402, 412): keep it as the
+        carrier's problem and check the shipment for exceptions at once."""
+        kind = kdniao_states.problem_kind(code)
+        if kind and kind != self.logistics_carrier_problem:
+            self.logistics_carrier_problem = kind
+            self._logistics_check_exceptions()
 
     def _kdniao_state_label(self, code):
         labels = {
@@ -559,29 +588,129 @@ class StockPicking(models.Model):
         return labels.get(code, self.env._("Carrier reported a problem (code %s)", code))
 
     @api.model
-    def _cron_kdniao_refresh_tracks(self, interval_minutes=30, batch_size=200):
-        """Query the tracks of undelivered KDNiao shipments that no push refreshed within the interval."""
-        threshold = fields.Datetime.subtract(fields.Datetime.now(), minutes=interval_minutes)
-        pickings = self.search(
-            [
-                ("waybill_number", "!=", False),
-                ("carrier_account_id.kdniao_account_id", "!=", False),
-                ("logistics_state", "in", ("waybill_issued", "printed", "handed_over", "in_transit", "out_for_delivery", "exception")),
-                "|",
-                ("kdniao_tracked_at", "=", False),
-                ("kdniao_tracked_at", "<", threshold),
-            ],
-            limit=batch_size,
-            order="kdniao_tracked_at asc nulls first, id",
-        )
-        for picking in pickings:
-            picking.with_delay(
-                channel="root.tracking", identity_key=f"kdniao-track-{picking.id}-{picking.kdniao_tracked_at}"
-            )._kdniao_query_tracks_job()
-        return pickings
+    def _cron_kdniao_refresh_tracks(self, batch_size=TRACK_BATCH):
+        """Queue track queries for the undelivered KDNiao shipments that neither a push nor a query updated within
+        their account's interval, ``batch_size`` shipments per job (channel ``root.tracking``)."""
+        now = fields.Datetime.now()
+        queued = self.browse()
+        for account in self.env["kdniao.account"].search([]):
+            pickings = self.search(self._kdniao_refresh_domain(account, now), order="kdniao_tracked_at asc nulls first, id")
+            for batch in split_every(batch_size, pickings.ids, self.browse):
+                batch.with_delay(
+                    channel="root.tracking",
+                    description=self.env._("KDNiao: refresh the tracks of %s shipments", len(batch)),
+                )._kdniao_query_tracks_job()
+            pickings.write({"kdniao_track_queued_at": now})
+            queued |= pickings
+        return queued
+
+    @api.model
+    def _kdniao_refresh_domain(self, account, now):
+        threshold = now - timedelta(minutes=account.track_refresh_minutes or DEFAULT_REFRESH_MINUTES)
+        return [
+            ("waybill_number", "!=", False),
+            ("carrier_account_id.kdniao_account_id", "=", account.id),
+            ("logistics_state", "in", REFRESHED_STATES),
+            "|",
+            ("kdniao_tracked_at", "=", False),
+            ("kdniao_tracked_at", "<", threshold),
+            "|",
+            ("kdniao_track_queued_at", "=", False),
+            ("kdniao_track_queued_at", "<", threshold),
+        ]
 
     def _kdniao_query_tracks_job(self):
-        return self._kdniao_run_job(self._kdniao_query_tracks) or self.kdniao_state_ex
+        """Queue job: query the tracks of these shipments (requests in parallel, answers stored one by one).
+
+        A shipment whose query fails waits for the next scheduled run; when KDNiao cannot be reached for any of
+        them, the whole job is retried later."""
+        answers = self._kdniao_query_tracks_batch()
+        failed = {picking: answer for picking, answer in answers.items() if isinstance(answer, Exception)}
+        if failed and len(failed) == len(self) and all(_retryable(error) for error in failed.values()):
+            raise RetryableJobError(str(next(iter(failed.values()))))
+        for picking, error in failed.items():
+            picking.kdniao_error = str(error.args[0]) if isinstance(error, UserError) else str(error)
+        return {picking.id: picking.kdniao_state_ex for picking in self - self.browse([p.id for p in failed])}
+
+    def _kdniao_query_tracks_batch(self):
+        """``{picking: answer or error}``: the KDNiao queries of these shipments run in parallel, their answers
+        are stored in the calling thread, each in its own savepoint."""
+        prepared, results, debug_lines = [], {}, []
+        for picking in self:
+            if not picking.waybill_number or not picking.carrier_account_id.kdniao_account_id:
+                results[picking] = UserError(self.env._("%s has no KDNiao waybill to track.", picking.display_name))
+                continue
+            account = picking.carrier_account_id
+            kwargs = {
+                "customer_name": picking._kdniao_phone_digits(account),
+                "order_code": picking.kdniao_order_code or "",
+                "paid": account.kdniao_account_id.paid_tracking,
+            }
+            client = picking._kdniao_client(account, debug_lines.append)
+            prepared.append((picking, client, (account.express_code, picking.waybill_number), kwargs))
+        outcomes = _track_in_parallel([(client, args, kwargs) for _picking, client, args, kwargs in prepared])
+        self._kdniao_write_debug_log(debug_lines)
+        for (picking, _client, _args, _kwargs), outcome in zip(prepared, outcomes):
+            if isinstance(outcome, kdniao_request.KdniaoError):
+                results[picking] = KdniaoUserError(picking._kdniao_error_message(outcome), outcome)
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    picking._kdniao_apply_tracks(outcome, "query")
+                results[picking] = outcome
+            except UserError as error:
+                results[picking] = error
+        return results
+
+    # ------------------------------------------------------------------ shared hooks
+
+    def _logistics_expected_date(self):
+        return self.kdniao_expected_date or super()._logistics_expected_date()
+
+    def _logistics_expected_dates(self):
+        """KDNiao's expected dates in one query; the other shipments through their own carrier."""
+        self.flush_model(["kdniao_expected_date", "carrier_account_id"])
+        self.env["logistics.carrier.account"].flush_model(["kdniao_account_id"])
+        self.env.cr.execute(
+            """SELECT p.id, p.kdniao_expected_date, a.kdniao_account_id IS NOT NULL
+                 FROM stock_picking p
+                 LEFT JOIN logistics_carrier_account a ON a.id = p.carrier_account_id
+                WHERE p.id = ANY(%s)""",
+            (list(self.ids),),
+        )
+        dates, others = {}, []
+        for picking_id, expected, is_kdniao in self.env.cr.fetchall():
+            if expected:
+                dates[picking_id] = expected
+            elif not is_kdniao:
+                others.append(picking_id)
+        return {**super(StockPicking, self.browse(others))._logistics_expected_dates(), **dates}
+
+
+def _retryable(error):
+    cause = getattr(error, "cause", None)
+    return bool(cause is not None and cause.retryable)
+
+
+def _track_in_parallel(jobs):
+    """``jobs`` are ``(client, args, kwargs)`` of 8001/1002 queries; returns each answer or its KdniaoError."""
+
+    def query(job):
+        client, args, kwargs = job
+        for attempt in range(RATE_LIMIT_RETRIES + 1):
+            try:
+                return client.track(*args, **kwargs)
+            except kdniao_request.KdniaoRateLimited as error:
+                if attempt == RATE_LIMIT_RETRIES:
+                    return error
+                time.sleep(0.5 * 2**attempt)
+            except kdniao_request.KdniaoError as error:
+                return error
+
+    if not jobs:
+        return []
+    with ThreadPoolExecutor(max_workers=min(TRACK_PARALLEL, len(jobs))) as pool:
+        return list(pool.map(query, jobs))
 
 
 # KDNiao serves about 20 e-waybill requests a second per account; a batch keeps that many in flight.

@@ -2,7 +2,17 @@ from . import logistics_shop
 from . import logistics_remark_tag
 from . import logistics_order_hold
 from . import logistics_carrier_account
+from . import logistics_exception_rule
+from . import logistics_ticket
+from . import logistics_notification
 from . import logistics_shipment_event
 from . import sale_order
 from . import stock_picking
+from . import stock_picking_exceptions
+from . import stock_picking_notifications
 from . import logistics_tracking
+from . import logistics_audit_rule
+from . import sale_order_audit
+from . import logistics_routing
+from . import stock_picking_routing
+from . import logistics_routing_simulation

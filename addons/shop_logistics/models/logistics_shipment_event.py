@@ -2,6 +2,9 @@ import hashlib
 
 from odoo import api, fields, models
 
+from .. import exception_rules as er
+from .logistics_exception_rule import EXCEPTION_KINDS
+
 EVENT_STATUSES = [
     ("collected", "Collected"),
     ("in_transit", "In Transit"),
@@ -30,6 +33,7 @@ class LogisticsShipmentEvent(models.Model):
     waybill_number = fields.Char(required=True, index=True)
     express_code = fields.Char(string="Express Company Code", index=True)
     picking_id = fields.Many2one("stock.picking", string="Delivery", index=True, ondelete="set null")
+    sale_id = fields.Many2one(related="picking_id.sale_id", store=True, index=True, string="Order")
     company_id = fields.Many2one(
         "res.company", compute="_compute_company_id", store=True, index=True, precompute=True
     )
@@ -40,6 +44,14 @@ class LogisticsShipmentEvent(models.Model):
     carrier_status = fields.Char(help="The status code exactly as the carrier sent it (e.g. KDNiao State/StateEx).")
     source = fields.Selection(
         [("push", "Push"), ("query", "Query"), ("manual", "Manual")], required=True, default="manual"
+    )
+    problem_kind = fields.Selection(
+        EXCEPTION_KINDS,
+        string="Problem",
+        help="The problem this event reports, read from the carrier's status code by the carrier integration.",
+    )
+    at_transfer_centre = fields.Boolean(
+        string="At Transfer Centre", help="The parcel arrived at a sorting or transfer centre with this scan."
     )
     raw_payload = fields.Json(string="Raw Payload")
     event_key = fields.Char(required=True, readonly=True, copy=False)
@@ -67,10 +79,26 @@ class LogisticsShipmentEvent(models.Model):
     def _prepare_event_key(self, vals):
         return event_key(vals.get("event_time"), vals.get("status"), vals.get("description"), vals.get("location"))
 
+    @api.model
+    def _default_problem_kind(self, vals):
+        """The problem of an event whose carrier integration said nothing: returns are a problem, any other
+        exception too; carriers give the precise kind (refused, address problem…) from their own codes."""
+        return {
+            "returning": er.RETURNED,
+            "returned": er.RETURNED,
+            "exception": er.CARRIER_PROBLEM,
+        }.get(vals.get("status"), False)
+
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
             vals.setdefault("event_key", self._prepare_event_key(vals))
+            if "problem_kind" not in vals:
+                vals["problem_kind"] = self._default_problem_kind(vals)
+            if "at_transfer_centre" not in vals:
+                vals["at_transfer_centre"] = vals.get("status") == "in_transit" and er.looks_like_transfer_centre(
+                    vals.get("description")
+                )
         return super().create(vals_list)
 
     @api.model
@@ -95,4 +123,5 @@ class LogisticsShipmentEvent(models.Model):
             fresh.pop(existing, None)
         events = self.create(list(fresh.values()))
         events.picking_id._update_last_track_event()
+        events.picking_id._logistics_check_exceptions()
         return events

@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from odoo.addons.base.models.res_partner import _lang_get
+
 PLATFORMS = [
     ("taobao", "Taobao"),
     ("tmall", "Tmall"),
@@ -62,6 +64,21 @@ class LogisticsShop(models.Model):
     token_expires_at = fields.Datetime(string="Token Expires At", groups=MANAGER, copy=False)
     webhook_secret = fields.Char(string="Webhook Secret", groups=MANAGER, copy=False)
     has_credentials = fields.Boolean(compute="_compute_has_credentials")
+
+    # Buyer notifications (email and SMS): each event switched on or off per shop.
+    notify_shipped = fields.Boolean(string="Shipped", default=True, help="Tell the buyer the waybill and tracking link.")
+    notify_out_for_delivery = fields.Boolean(string="Out for Delivery", default=True)
+    notify_exception = fields.Boolean(
+        string="Exceptions",
+        default=True,
+        help="Tell the buyer about a delivery problem and what happens next (for the rules that allow it).",
+    )
+    notify_delivered = fields.Boolean(string="Delivered", default=True)
+    notify_by_email = fields.Boolean(string="By Email", default=True)
+    notify_by_sms = fields.Boolean(string="By SMS", help="Text messages are sent through Odoo's SMS service (IAP credits).")
+    notification_lang = fields.Selection(
+        _lang_get, string="Notification Language", help="Empty: the language of the receiver."
+    )
 
     order_ids = fields.One2many("sale.order", "shop_id", string="Orders")
     order_to_audit_count = fields.Integer(compute="_compute_workbench_counts")

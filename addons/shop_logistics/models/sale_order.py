@@ -1,8 +1,11 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.osv import expression
 from odoo.tools.translate import LazyTranslate
 
 from .logistics_order_hold import HOLD_REASONS
+from .logistics_ticket import OPEN_STATES
+from .stock_picking import phone_leaves
 
 _lt = LazyTranslate(__name__)
 
@@ -39,6 +42,15 @@ class SaleOrder(models.Model):
         "logistics.order.hold", "order_id", string="Hold Reasons", domain=[("resolved", "=", False)]
     )
     hold_summary = fields.Char(string="Hold Reason", compute="_compute_hold_summary")
+    shipment_event_ids = fields.One2many("logistics.shipment.event", "sale_id", string="Track Events", readonly=True)
+    logistics_ticket_ids = fields.One2many("logistics.ticket", "sale_id", string="Exception Tickets", readonly=True)
+    logistics_open_ticket_count = fields.Integer(string="Open Tickets", compute="_compute_logistics_open_ticket_count")
+    logistics_any_number = fields.Char(
+        string="Any Number",
+        compute="_compute_logistics_any_number",
+        search="_search_logistics_any_number",
+        help="Order, platform order, delivery or waybill number, or the buyer's or receiver's phone.",
+    )
 
     _sql_constraints = [
         (
@@ -67,6 +79,37 @@ class SaleOrder(models.Model):
     def _compute_hold_summary(self):
         for order in self:
             order.hold_summary = "; ".join(order.active_hold_ids.mapped("display_name"))
+
+    def _compute_logistics_open_ticket_count(self):
+        groups = self.env["logistics.ticket"]._read_group(
+            [("sale_id", "in", self.ids), ("state", "in", OPEN_STATES)], ["sale_id"], ["__count"]
+        )
+        counts = {order.id: count for order, count in groups}
+        for order in self:
+            order.logistics_open_ticket_count = counts.get(order.id, 0)
+
+    def _compute_logistics_any_number(self):
+        self.logistics_any_number = False
+
+    def _search_logistics_any_number(self, operator, value):
+        if operator not in ("ilike", "=", "like", "=ilike") or not isinstance(value, str):
+            raise UserError(self.env._("Search a number with 'contains' or 'is equal to'."))
+        number = value.strip()
+        if not number:
+            return []
+        leaves = [
+            ("name", "ilike", number),
+            ("platform_order_id", "ilike", number),
+            ("client_order_ref", "ilike", number),
+            ("picking_ids", "any", self.env["stock.picking"]._logistics_number_domain(number)),
+        ]
+        leaves += phone_leaves(number, "partner_id")
+        return expression.OR([[leaf] for leaf in leaves])
+
+    def action_logistics_open_tickets(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id("shop_logistics.action_logistics_tickets")
+        action["domain"] = [("sale_id", "in", self.ids)]
+        return action
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -1,9 +1,12 @@
 import logging
+import re
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.osv import expression
 
 from .. import logistics_state as ls
+from .logistics_ticket import OPEN_STATES
 
 _logger = logging.getLogger(__name__)
 
@@ -20,6 +23,15 @@ LOGISTICS_STATES = [
     (ls.RETURNED, "Returned"),
     (ls.CANCELLED, "Cancelled"),
 ]
+
+
+# The buyer notification a shipment's move sends.
+NOTIFIED_STATES = {
+    ls.HANDED_OVER: "shipped",
+    ls.IN_TRANSIT: "shipped",
+    ls.OUT_FOR_DELIVERY: "out_for_delivery",
+    ls.DELIVERED: "delivered",
+}
 
 
 class StockPicking(models.Model):
@@ -47,6 +59,12 @@ class StockPicking(models.Model):
     )
     is_logistics_exception = fields.Boolean(string="Exception", copy=False, index=True)
     logistics_exception_reason = fields.Char(string="Exception Reason", copy=False)
+    logistics_any_number = fields.Char(
+        string="Any Number",
+        compute="_compute_logistics_any_number",
+        search="_search_logistics_any_number",
+        help="Order, platform order, delivery or waybill number, or the receiver's phone (or its last 4 digits).",
+    )
 
     _sql_constraints = [
         (
@@ -85,13 +103,30 @@ class StockPicking(models.Model):
                     )
                 )
         moving = self.filtered(lambda picking: picking.logistics_state != target)
-        values = {"logistics_state": target, "logistics_state_date": fields.Datetime.now()}
+        now = fields.Datetime.now()
+        values = {"logistics_state": target, "logistics_state_date": now}
         if target == ls.EXCEPTION:
             values.update(is_logistics_exception=True, logistics_exception_reason=reason or False)
         elif moving.filtered("is_logistics_exception"):
             values.update(is_logistics_exception=False, logistics_exception_reason=False)
         moving.write(values)
+        moving._logistics_after_state_change(target, now)
         return True
+
+    def _logistics_after_state_change(self, target, now):
+        """What follows a move: the label time, tickets closed on delivery, the exception flag and the buyer."""
+        if target == ls.PRINTED:
+            self.write({"logistics_label_printed_at": now})
+        elif target == ls.HANDED_OVER:
+            self.filtered(lambda p: not p.logistics_label_printed_at).write({"logistics_label_printed_at": now})
+        tickets = self.env["logistics.ticket"].search([("picking_id", "in", self.ids), ("state", "in", OPEN_STATES)])
+        if target == ls.DELIVERED:
+            tickets._close_delivered()
+        elif tickets:
+            tickets.picking_id._logistics_sync_exception_flag()
+        event = NOTIFIED_STATES.get(target)
+        if event:
+            self._logistics_notify(event)
 
     def _advance_logistics_state(self, target):
         """Move the shipments for which ``target`` is a legal next state; leave the others as they are."""
@@ -175,7 +210,35 @@ class StockPicking(models.Model):
         for event in events:
             latest.setdefault(event.picking_id.id, event)
         for picking in self:
-            picking.last_track_event_id = latest.get(picking.id, False)
+            event = latest.get(picking.id, self.env["logistics.shipment.event"])
+            picking.write({"last_track_event_id": event.id, "logistics_carrier_problem": event.problem_kind or False})
+
+    # ------------------------------------------------------------------ search by any number
+
+    def _compute_logistics_any_number(self):
+        self.logistics_any_number = False
+
+    def _search_logistics_any_number(self, operator, value):
+        if operator not in ("ilike", "=", "like", "=ilike") or not isinstance(value, str):
+            raise UserError(self.env._("Search a number with 'contains' or 'is equal to'."))
+        return self._logistics_number_domain(value)
+
+    @api.model
+    def _logistics_number_domain(self, number):
+        """Deliveries whose order, platform order, delivery, waybill or receiver phone matches ``number``."""
+        number = (number or "").strip()
+        if not number:
+            return []
+        leaves = [
+            ("name", "ilike", number),
+            ("origin", "ilike", number),
+            ("waybill_number", "ilike", number),
+            ("carrier_tracking_ref", "ilike", number),
+            ("sale_id.name", "ilike", number),
+            ("sale_id.platform_order_id", "ilike", number),
+        ]
+        leaves += phone_leaves(number, "partner_id", "receiver_phone_tail")
+        return expression.OR([[leaf] for leaf in leaves])
 
     # ------------------------------------------------------------------ workbench
 
@@ -198,3 +261,18 @@ class StockPicking(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
         action["domain"] = self._logistics_domain(queue)
         return action
+
+
+PHONE_LIKE = re.compile(r"^\+?[\d\s\-()]{7,20}$")
+
+
+def phone_leaves(number, partner_path, tail_field=None):
+    """Domain leaves matching a phone number (7+ digits) or, with ``tail_field``, the receiver's last 4 digits."""
+    if re.fullmatch(r"\d{4}", number):
+        return [(tail_field, "=", number)] if tail_field else []
+    if PHONE_LIKE.match(number):
+        digits = re.sub(r"\D", "", number)
+        if len(digits) == 13 and digits.startswith("86"):  # +86 mainland mobile
+            digits = digits[2:]
+        return [(f"{partner_path}.phone_mobile_search", "ilike", digits)]
+    return []

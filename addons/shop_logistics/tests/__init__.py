@@ -6,3 +6,8 @@ from . import test_security
 from . import test_translations
 from . import test_workbench
 from . import test_tracking_page
+from . import test_audit_routing
+from . import test_exceptions
+from . import test_tickets
+from . import test_notifications
+from . import test_number_search
