@@ -1,3 +1,4 @@
+import logging
 import time
 from datetime import timedelta
 
@@ -5,6 +6,9 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from .. import platforms
+
+_logger = logging.getLogger(__name__)
+
 
 # A shop is late when nothing was pulled for this many sync intervals.
 LATE_AFTER_INTERVALS = 3
@@ -115,7 +119,12 @@ class LogisticsShop(models.Model):
     def _platform_process_payloads(self, messages, canonical_orders):
         counts = {"created": 0, "updated": 0, "skipped": 0, "errors": 0}
         errors = []
-        for message, canonical in zip(messages, canonical_orders):
+        pairs = list(zip(messages, canonical_orders))
+        created = self._platform_create_new_orders(pairs)
+        counts["created"] += len(created)
+        for message, canonical in pairs:
+            if message in created:
+                continue
             try:
                 with self.env.cr.savepoint():
                     order, outcome = self.env["sale.order"]._platform_upsert(self, canonical)
@@ -127,6 +136,34 @@ class LogisticsShop(models.Model):
                 message.write({"state": "error", "error": str(error)})
         counts["error_text"] = "\n".join(errors)
         return counts
+
+    def _platform_create_new_orders(self, pairs):
+        """Create the orders of a page that are not in Odoo yet in one batch (``sale.order._platform_create_batch``),
+        in a savepoint: if anything in the batch fails it is rolled back and every payload goes through
+        ``_platform_upsert`` one by one, where each failure stays with its own payload. Returns the inbox messages
+        done here."""
+        done = self.env["logistics.platform.inbox"]
+        ids = [canonical.platform_order_id for _message, canonical in pairs]
+        if len(pairs) < 2 or len(set(ids)) != len(ids):
+            return done  # a payload twice in the page is an update of the first: one by one
+        existing = self.env["sale.order"].with_context(active_test=False).search_fetch(
+            [("shop_id", "=", self.id), ("platform_order_id", "in", ids)], ["platform_order_id"]
+        )
+        known = set(existing.mapped("platform_order_id"))
+        new = [(message, canonical) for message, canonical in pairs if canonical.platform_order_id not in known]
+        if len(new) < 2:
+            return done
+        try:
+            with self.env.cr.savepoint():
+                orders = self.env["sale.order"]._platform_create_batch(self, [canonical for _message, canonical in new])
+                for (message, _canonical), order in zip(new, orders):
+                    message.write({"state": "done", "order_id": order.id, "error": False})
+        except Exception as error:  # noqa: BLE001 - each payload is tried again on its own
+            _logger.info("Batch of %s new orders of shop %s rolled back (%s): one by one", len(new), self.code, error)
+            return done
+        for message, _canonical in new:
+            done |= message
+        return done
 
     # ------------------------------------------------------------------ pull
 

@@ -4,12 +4,15 @@ from decimal import Decimal
 from psycopg2 import IntegrityError
 
 from odoo import Command, api, fields, models
+from odoo.osv import expression
 from odoo.tools.translate import LazyTranslate
 
 _logger = logging.getLogger(__name__)
 _lt = LazyTranslate(__name__)
 
 CANCELLED_STATUSES = ("cancelled", "closed", "refunding")
+# A receiver's contact is reused when these are the same.
+PARTNER_KEY = ("name", "mobile", "street", "city")
 CARRIER_STATES = ("handed_over", "in_transit", "out_for_delivery", "delivered", "exception", "returned")
 
 
@@ -36,14 +39,16 @@ class SaleOrder(models.Model):
         outcome ``created``, ``updated`` or ``skipped`` (a duplicate or an older version than Odoo has)."""
         order = self._platform_find(shop, canonical.platform_order_id)
         if not order:
+            # The lines are created with the order (one create, amounts computed once).
+            commands, unmapped = self._platform_line_commands(shop, canonical)
             try:
                 with self.env.cr.savepoint():
-                    order = self.create(self._platform_order_values(shop, canonical))
+                    order = self.create({**self._platform_order_values(shop, canonical), "order_line": commands})
             except IntegrityError:
                 # Created meanwhile by the other way in (push vs pull): update that one.
                 order = self._platform_find(shop, canonical.platform_order_id)
             else:
-                order._platform_set_lines(canonical)
+                order._platform_hold_unmapped(unmapped)
                 order._platform_apply_status(canonical)
                 return order, "created"
         if order.platform_modified_at and canonical.modified_at and canonical.modified_at <= order.platform_modified_at:
@@ -53,6 +58,37 @@ class SaleOrder(models.Model):
             order._platform_set_lines(canonical)
         order._platform_apply_status(canonical)
         return order, "updated"
+
+    @api.model
+    def _platform_create_batch(self, shop, canonical_orders):
+        """Create the sale orders of platform orders not in Odoo yet, all at once: what ``_platform_upsert`` does
+        for each of them (partner, lines, holds, confirmation), with one partner look-up, one create and one
+        confirmation for the batch. The caller keeps the batch in a savepoint and falls back to
+        ``_platform_upsert`` order by order when anything fails."""
+        resolved = {}
+        lines = [self._platform_line_commands(shop, canonical, resolved) for canonical in canonical_orders]
+        partners = self.env["res.partner"]._platform_partners(
+            [(canonical.receiver, canonical.buyer_nick) for canonical in canonical_orders]
+        )
+        orders = self.create(
+            [
+                {**self._platform_order_values(shop, canonical, partner), "order_line": commands}
+                for canonical, partner, (commands, _unmapped) in zip(canonical_orders, partners, lines)
+            ]
+        )
+        for order, (_commands, unmapped) in zip(orders, lines):
+            order._platform_hold_unmapped(unmapped)
+        to_confirm = self.browse()
+        for order, canonical in zip(orders, canonical_orders):
+            # The paid branch of _platform_apply_status, for the batch; a new order has no delivery to cancel or
+            # to flag for after-sales, so the other branches stay order by order.
+            if canonical.status == "paid" and order.state == "draft" and order._platform_may_confirm():
+                to_confirm |= order
+            else:
+                order._platform_apply_status(canonical)
+        if to_confirm:
+            to_confirm.action_confirm()
+        return orders
 
     @api.model
     def _platform_find(self, shop, platform_order_id):
@@ -66,12 +102,14 @@ class SaleOrder(models.Model):
         return order
 
     @api.model
-    def _platform_order_values(self, shop, canonical):
+    def _platform_order_values(self, shop, canonical, partner=None):
+        if partner is None:
+            partner = self.env["res.partner"]._platform_partner(canonical.receiver, canonical.buyer_nick)
         values = {
             "shop_id": shop.id,
             "company_id": shop.company_id.id,
             "platform_order_id": canonical.platform_order_id,
-            "partner_id": self.env["res.partner"]._platform_partner(canonical.receiver, canonical.buyer_nick).id,
+            "partner_id": partner.id,
             "date_order": canonical.created_at or fields.Datetime.now(),
         }
         values.update(self._platform_update_values(canonical))
@@ -94,10 +132,22 @@ class SaleOrder(models.Model):
     def _platform_set_lines(self, canonical):
         """Order lines from the platform lines through the SKU mappings; unmapped lines hold the order."""
         self.ensure_one()
+        commands, unmapped = self._platform_line_commands(self.shop_id, canonical)
+        self.order_line = [Command.clear(), *commands]
+        self._platform_hold_unmapped(unmapped)
+
+    @api.model
+    def _platform_line_commands(self, shop, canonical, resolved=None):
+        """``(commands, unmapped)``: sale line creations for the platform lines mapped to products (and the
+        freight), and the platform lines nothing maps. ``resolved`` memoizes the SKU mappings over a batch."""
         mapping = self.env["logistics.sku.mapping"]
-        commands, unmapped = [Command.clear()], []
+        resolved = {} if resolved is None else resolved
+        commands, unmapped = [], []
         for line in canonical.lines:
-            products = mapping._resolve(self.shop_id, line.platform_sku_id, line.merchant_code)
+            key = (line.platform_sku_id, line.merchant_code)
+            if key not in resolved:
+                resolved[key] = mapping._resolve(shop, line.platform_sku_id, line.merchant_code)
+            products = resolved[key]
             if not products:
                 unmapped.append(line)
                 continue
@@ -107,7 +157,11 @@ class SaleOrder(models.Model):
             commands.append(
                 Command.create({"product_id": freight.id, "product_uom_qty": 1, "price_unit": float(canonical.shipping_amount)})
             )
-        self.order_line = commands
+        return commands, unmapped
+
+    def _platform_hold_unmapped(self, unmapped):
+        """Hold the order for its unmapped platform lines, or release it from an SKU hold when none is left."""
+        self.ensure_one()
         self.active_hold_ids.filtered(lambda hold: hold.reason == "sku")._resolve()
         if unmapped:
             lines = [
@@ -172,10 +226,45 @@ class ResPartner(models.Model):
     @api.model
     def _platform_partner(self, receiver, buyer_nick=""):
         """The delivery contact of a platform receiver, reused when name, phone and address are the same."""
-        country = self.env["res.country"].search([("code", "=", (receiver.country_code or "CN").upper())], limit=1)
-        state = self._platform_state(country, receiver.province)
+        values = self._platform_partner_values(receiver, buyer_nick)
+        domain = [(key, "=", values[key]) for key in PARTNER_KEY]
+        return self.search(domain, limit=1) or self.create(values)
+
+    @api.model
+    def _platform_partners(self, receivers):
+        """``_platform_partner`` for many ``(receiver, buyer_nick)`` at once (one search, one create): the list
+        of their contacts, in the same order."""
+        lookups = {}
+        values_list = [self._platform_partner_values(receiver, nick, lookups) for receiver, nick in receivers]
+        keys = [tuple(values[key] or False for key in PARTNER_KEY) for values in values_list]
+        wanted = {}
+        for key, values in zip(keys, values_list):
+            wanted.setdefault(key, values)  # the first receiver of a contact gives its values, as one by one
+        if not wanted:
+            return []
+        # What _platform_partner's search finds for each receiver: its first match in the model's order
+        # (a False value matches NULL and '', as the domain does).
+        domain = expression.OR([[(key, "=", value) for key, value in zip(PARTNER_KEY, k)] for k in wanted])
+        found = {}
+        for partner in self.search(domain):
+            found.setdefault(tuple(partner[key] or False for key in PARTNER_KEY), partner)
+        missing = [key for key in wanted if key not in found]
+        found.update(zip(missing, self.create([wanted[key] for key in missing])))
+        return [found[key] for key in keys]
+
+    @api.model
+    def _platform_partner_values(self, receiver, buyer_nick="", lookups=None):
+        """The contact values of a platform receiver; ``lookups`` memoizes countries and states over a batch."""
+        lookups = {} if lookups is None else lookups
+        code = (receiver.country_code or "CN").upper()
+        if code not in lookups:
+            lookups[code] = self.env["res.country"].search([("code", "=", code)], limit=1)
+        country = lookups[code]
+        if (country, receiver.province) not in lookups:
+            lookups[country, receiver.province] = self._platform_state(country, receiver.province)
+        state = lookups[country, receiver.province]
         street = "".join(part for part in (receiver.district, receiver.street) if part)
-        values = {
+        return {
             "name": receiver.name or buyer_nick or self.env._("Platform buyer"),
             "mobile": receiver.mobile or False,
             "phone": receiver.phone or False,
@@ -185,8 +274,6 @@ class ResPartner(models.Model):
             "state_id": state.id,
             "country_id": country.id,
         }
-        domain = [(key, "=", value) for key, value in values.items() if key in ("name", "mobile", "street", "city")]
-        return self.search(domain, limit=1) or self.create(values)
 
     @api.model
     def _platform_state(self, country, province):
