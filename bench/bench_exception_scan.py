@@ -20,23 +20,10 @@ sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT))
 
 import devctl  # noqa: E402
+from bench_kdniao_waybills import ensure_bench_database  # noqa: E402
 
 BENCH_DB = "shop_logistics_bench_tracking"
 MODULES = ["shop_logistics", "carrier_kdn"]
-
-
-def ensure_bench_database(odoo_src):
-    devctl.ensure_base_template(odoo_src)
-    digest = devctl.addons_digest()
-    if devctl.db_exists(BENCH_DB) and devctl.db_comment(BENCH_DB) == digest:
-        return
-    devctl.say(f"creating {BENCH_DB}")
-    devctl.copy_db(devctl.BASE_TEMPLATE_DB, BENCH_DB)
-    devctl.run_odoo(
-        odoo_src, "-d", BENCH_DB, "-i", ",".join(MODULES), "--stop-after-init", "--no-http",
-        "--without-demo=all", log_file=devctl.VAR / "bench-tracking-install.log",
-    )
-    devctl.set_db_comment(BENCH_DB, digest)
 
 
 def carrier_account(env):
@@ -147,7 +134,7 @@ def main():
     args = parser.parse_args()
 
     odoo_src = devctl.setup()
-    ensure_bench_database(odoo_src)
+    ensure_bench_database(odoo_src, BENCH_DB, MODULES)
 
     import odoo
     from odoo import api

@@ -24,18 +24,19 @@ EBUSINESS_ID = "test9990001"
 API_KEY = "bench-key"
 
 
-def ensure_bench_database(odoo_src):
+def ensure_bench_database(odoo_src, name=BENCH_DB, modules=None):
+    """``name`` made from the template with ``modules`` (default: the four add-ons), again when they changed."""
     devctl.ensure_base_template(odoo_src)
     digest = devctl.addons_digest()
-    if devctl.db_exists(BENCH_DB) and devctl.db_comment(BENCH_DB) == digest:
+    if devctl.db_exists(name) and devctl.db_comment(name) == digest:
         return
-    devctl.say(f"creating {BENCH_DB}")
-    devctl.copy_db(devctl.BASE_TEMPLATE_DB, BENCH_DB)
+    devctl.say(f"creating {name}")
+    devctl.copy_db(devctl.BASE_TEMPLATE_DB, name)
     devctl.run_odoo(
-        odoo_src, "-d", BENCH_DB, "-i", ",".join(devctl.OUR_ADDONS), "--stop-after-init", "--no-http",
-        "--without-demo=all", log_file=devctl.VAR / "bench-install.log",
+        odoo_src, "-d", name, "-i", ",".join(modules or devctl.OUR_ADDONS), "--stop-after-init", "--no-http",
+        "--without-demo=all", log_file=devctl.VAR / f"{name}-install.log",
     )
-    devctl.set_db_comment(BENCH_DB, digest)
+    devctl.set_db_comment(name, digest)
 
 
 def create_deliveries(env, simulator, count):

@@ -34,13 +34,12 @@ import hashlib
 import hmac
 import json
 import os
-import threading
 import time
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.push_receiver import Receiver
 from tests.simulators.platforms import make_simulator
 
 BEIJING = timezone(timedelta(hours=8))
@@ -60,37 +59,9 @@ def simulator():
         sim.stop()
 
 
-class Inbox:
-    """A push receiver that keeps each request's headers exactly as they came (name case included)."""
-
-    def __init__(self, answer=b'{"code":0,"msg":"success"}'):
-        self.received = []
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                owner.received.append((dict(self.headers.items()), body))
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/push"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def inbox():
-    made = Inbox()
+    made = Receiver((200, b'{"code":0,"msg":"success"}'))
     yield made
     made.close()
 

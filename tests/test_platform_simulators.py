@@ -9,12 +9,10 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 import time
 import urllib.parse
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -22,6 +20,7 @@ import websocket
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from tests.push_receiver import Receiver
 from tests.simulators.platforms import SIMULATORS, make_simulator
 
 BEIJING = timezone(timedelta(hours=8))
@@ -687,35 +686,6 @@ def test_requests_are_recorded_with_params_and_response(started, code):
 
 # --------------------------------------------------------------------------- a push receiver
 
-
-class Receiver:
-    """A local endpoint that records pushes and answers what the platform expects (or not)."""
-
-    def __init__(self, answer=(200, b'{"code":0,"msg":"success"}')):
-        self.answer = answer
-        self.received = []
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                owner.received.append((dict(self.headers.items()), body))
-                status, payload = owner.answer
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/push"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

@@ -694,23 +694,7 @@ def _retryable(error):
 
 def _track_in_parallel(jobs):
     """``jobs`` are ``(client, args, kwargs)`` of 8001/1002 queries; returns each answer or its KdniaoError."""
-
-    def query(job):
-        client, args, kwargs = job
-        for attempt in range(RATE_LIMIT_RETRIES + 1):
-            try:
-                return client.track(*args, **kwargs)
-            except kdniao_request.KdniaoRateLimited as error:
-                if attempt == RATE_LIMIT_RETRIES:
-                    return error
-                time.sleep(0.5 * 2**attempt)
-            except kdniao_request.KdniaoError as error:
-                return error
-
-    if not jobs:
-        return []
-    with ThreadPoolExecutor(max_workers=min(TRACK_PARALLEL, len(jobs))) as pool:
-        return list(pool.map(query, jobs))
+    return _call_in_parallel(lambda job: job[0].track(*job[1], **job[2]), jobs, TRACK_PARALLEL)
 
 
 # KDNiao serves about 20 e-waybill requests a second per account; a batch keeps that many in flight.
@@ -720,23 +704,28 @@ RATE_LIMIT_RETRIES = 4
 
 def _send_in_parallel(jobs):
     """``jobs`` are ``(client, payload)``; returns each 1007 answer, or the KdniaoError it ended with."""
+    return _call_in_parallel(lambda job: job[0].create_waybill(job[1]), jobs, PARALLEL_REQUESTS)
 
-    def send(job):
-        client, payload = job
-        for attempt in range(RATE_LIMIT_RETRIES + 1):
+
+def _call_in_parallel(call, jobs, max_workers):
+    """``call(job)`` for each job, ``max_workers`` at a time, retrying rate-limit answers with backoff; returns
+    each answer, or the KdniaoError it ended with, in the order of ``jobs``."""
+
+    def attempt(job):
+        for number in range(RATE_LIMIT_RETRIES + 1):
             try:
-                return client.create_waybill(payload)
+                return call(job)
             except kdniao_request.KdniaoRateLimited as error:
-                if attempt == RATE_LIMIT_RETRIES:
+                if number == RATE_LIMIT_RETRIES:
                     return error
-                time.sleep(0.5 * 2**attempt)
+                time.sleep(0.5 * 2**number)
             except kdniao_request.KdniaoError as error:
                 return error
 
     if not jobs:
         return []
-    with ThreadPoolExecutor(max_workers=min(PARALLEL_REQUESTS, len(jobs))) as pool:
-        return list(pool.map(send, jobs))
+    with ThreadPoolExecutor(max_workers=min(max_workers, len(jobs))) as pool:
+        return list(pool.map(attempt, jobs))
 
 
 class KdniaoUserError(UserError):
