@@ -9,6 +9,7 @@ default, which an account negotiates.
 """
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -19,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 import devctl  # noqa: E402
 
-BENCH_DB = "shop_logistics_bench"
+BENCH_DB = os.environ.get("SHOPLOG_BENCH_DB", "shop_logistics_bench")
 EBUSINESS_ID = "test9990001"
 API_KEY = "bench-key"
 

@@ -46,10 +46,12 @@ def test_queue_job_channels_parse():
     channels = _odoo_conf()["queue_job"]["channels"]
     parsed = ChannelManager.parse_simple_config(channels)
     names = {config["name"] for config in parsed}
-    assert {"root", "root.shop_import", "root.carrier", "root.print", "root.tracking", "root.ship_back"} <= names
+    assert {"root", "root.shop_push", "root.shop_import", "root.carrier", "root.print", "root.tracking", "root.ship_back"} <= names
     manager = ChannelManager()
     manager.simple_configure(channels)
     assert manager.get_channel_by_name("root.carrier").capacity == 2
+    # the push jobs may both run and leave room for the other channels
+    assert manager.get_channel_by_name("root").capacity > manager.get_channel_by_name("root.shop_push").capacity
 
 
 def _compose():

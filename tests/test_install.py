@@ -36,8 +36,17 @@ def _installed_modules(database):
         return {row[0] for row in cr.fetchall()}
 
 
+# Odoo's own code warning about the libraries it runs on (e.g. mail's use of werkzeug.urls.url_encode, deprecated
+# in the Werkzeug of Odoo's requirements) is not ours to fix; a deprecation in our add-ons still fails the test.
+ODOO_OWN_DEPRECATION = re.compile(r"py\.warnings: (?!.*/addons/(shop_logistics|carrier_kdn|platform_connectors|"
+                                  r"label_printing)/)\S+/odoo/\S+: DeprecationWarning: ")
+
+
 def _problems(log):
-    return [line for line in log.splitlines() if LOG_PROBLEM.match(line + "\n")]
+    return [
+        line for line in log.splitlines()
+        if LOG_PROBLEM.match(line + "\n") and not ODOO_OWN_DEPRECATION.search(line)
+    ]
 
 
 @pytest.mark.parametrize(

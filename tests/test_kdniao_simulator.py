@@ -295,6 +295,24 @@ def test_print_template_is_a_label_of_the_waybill(sim):
     assert "PrintTemplate" not in issue(sim, "ZTO", IsReturnPrintTemplate="0")
 
 
+@pytest.mark.parametrize(("template_size", "width_mm", "height_mm"), [("", 100, 150), ("130", 76, 130), ("180", 100, 180)])
+def test_print_template_barcode_scans_as_the_waybill_on_its_paper_size(sim, template_size, width_mm, height_mm,
+                                                                        tmp_path):
+    changes = {"TemplateSize": template_size} if template_size else {}
+    answer = issue(sim, "SF", **changes)
+    number = answer["Order"]["LogisticCode"]
+    assert f"width:{width_mm}mm;height:{height_mm}mm" in answer["PrintTemplate"]
+    page = tmp_path / "label.html"
+    page.write_text(answer["PrintTemplate"], encoding="utf-8")
+    subprocess.run(["wkhtmltopdf", "-q", "--page-width", f"{width_mm}mm", "--page-height", f"{height_mm}mm",
+                    str(page), str(tmp_path / "label.pdf")], capture_output=True, check=False)
+    subprocess.run(["pdftoppm", "-r", "300", "-gray", "-png", "-singlefile", str(tmp_path / "label.pdf"),
+                    str(tmp_path / "label")], check=True)
+    scanned = subprocess.run(["zbarimg", "-q", str(tmp_path / "label.png")], capture_output=True, text=True,
+                             check=False).stdout
+    assert scanned.split() == [f"CODE-128:{number}"]
+
+
 @pytest.mark.parametrize(
     "remove, named",
     [

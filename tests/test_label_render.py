@@ -6,6 +6,7 @@ rasters that raster_from_tspl/zpl/escpos rebuild out of the job bytes; PDF text 
 
 import dataclasses
 import importlib.util
+import io
 import json
 import re
 import subprocess
@@ -384,3 +385,120 @@ def test_thousand_labels_render_to_pdf_and_escpos(tmp_path):
     info = subprocess.run(["pdfinfo", tmp_path / "batch.pdf"], capture_output=True, text=True, check=True).stdout
     assert re.search(r"^Pages:\s+1000$", info, re.M)
     _assert_reads_waybill(_scan(tmp_path / "last-escpos-label.png"), "773100000000999", "773100000000999")
+
+
+# ------------------------------------------------------------------------------- carrier print templates
+
+
+def _template(number, size="150", **order_overrides):
+    """KDNiao's PrintTemplate as the simulator returns it with IsReturnPrintTemplate=1."""
+    from tests.simulators.kdniao import print_template
+
+    order = {"ShipperCode": "ZTO", "MarkDestination": "闽-厦-美", "SortingCode": "830-120-00 012",
+             "PackageName": "厦门转运中心", "OrderCode": f"OD{number}", **order_overrides}
+    request = {
+        "TemplateSize": size,
+        "Receiver": {"Name": "王小明", "Mobile": "13812348000", "ProvinceName": "福建省", "CityName": "厦门市",
+                     "ExpAreaName": "湖里区", "Address": "科技园路88号"},
+        "Sender": {"Name": "杭州优品旗舰店", "Mobile": "13900000003"},
+        "Commodity": [{"GoodsName": "羊毛围巾"}],
+    }
+    return print_template(order, request, number)
+
+
+def _page_sizes_mm(pdf):
+    pages = label_render.PdfReader(io.BytesIO(pdf)).pages
+    return [tuple(round(float(side) / 72 * 25.4) for side in page.mediabox[2:]) for page in pages]
+
+
+@pytest.mark.parametrize(("layout", "size"), [("76x130", "130"), ("100x150", "150"), ("100x180", "180")])
+def test_template_pdf_has_a_page_of_the_label_size_per_template(layout, size, tmp_path):
+    numbers = ["73100000000001", "73100000000002", "73100000000003"]
+    pdf = label_render.template_pdf([_template(number, size) for number in numbers], layout)
+    spec = label_render.LAYOUTS[layout]
+    assert _page_sizes_mm(pdf) == [(spec.width, spec.height)] * 3
+    for page, number in enumerate(numbers, start=1):
+        text = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), "-", "-"], input=pdf,
+                              capture_output=True, check=True).stdout.decode()
+        assert f"运单号：{number}" in re.sub(r"\s", "", text)
+        symbols = _scan(_pdf_page_png(pdf, tmp_path, page))
+        assert symbols == [("CODE-128", number)]
+
+
+@pytest.mark.parametrize("fmt", PRINTER_FORMATS)
+@pytest.mark.parametrize(("layout", "dpi"), [("76x130", 203), ("100x150", 203), ("100x180", 300)])
+def test_template_prints_on_thermal_printers_and_reads_back(fmt, layout, dpi, tmp_path):
+    number = "SF1234567890123"
+    job = label_render.render_batch([label_render.TemplateLabel(_template(number, layout[-3:]), number)], fmt,
+                                    layout, dpi=dpi)
+    raster = DECODERS[fmt](job, dpi=dpi) if fmt == "tspl" else DECODERS[fmt](job)
+    assert raster.size == label_render._raster_size(label_render.LAYOUTS[layout], dpi)
+    assert _scan_image(raster, tmp_path) == [("CODE-128", number)]  # the template's barcode, no QR of ours
+
+
+def test_template_css_millimetres_are_label_millimetres():
+    """wkhtmltopdf on an unpatched Qt draws at 0.768 scale: the calibrated zoom brings 60 mm back to 60 mm."""
+    html = ('<html><body style="margin:0"><div style="margin:10mm 0 0 5mm;width:60mm;height:20mm;'
+            'background:#000"></div></body></html>')
+    raster = label_render.template_rasters(label_render.template_pdf([html], "100x150"), "100x150", dpi=203)[0]
+    left, top, right, bottom = raster.point(lambda value: 255 - value).getbbox()
+    assert abs((right - left) - 480) <= 3 and abs((bottom - top) - 160) <= 3  # 8 dots per mm
+    assert abs(left - 40) <= 3 and abs(top - 80) <= 3
+
+
+def test_templates_of_different_layouts_scripts_and_overflow_keep_one_page_each(tmp_path):
+    scripted = ('<html><head><title>x</title></head><body><div id="n"></div><script>'
+                'document.getElementById("n").innerHTML = "脚本运单 " + (70000 + 7);</script></body></html>')
+    too_long = '<html><body><div style="height:400mm;border:1px solid #000">超长面单</div></body></html>'
+    other_style = '<html><head><style>.x{font-size:20pt}</style></head><body><p class="x">其他模板</p></body></html>'
+    htmls = [_template("73100000000011"), scripted, too_long, other_style, _template("73100000000012")]
+    pdf = label_render.template_pdf(htmls, "100x150")
+    assert _page_sizes_mm(pdf) == [(100, 150)] * 5
+    texts = [
+        re.sub(r"\s", "", subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), "-", "-"], input=pdf,
+                                         capture_output=True, check=True).stdout.decode())
+        for page in range(1, 6)
+    ]
+    assert "73100000000011" in texts[0]
+    assert "脚本运单70007" in texts[1]
+    assert "超长面单" in texts[2]
+    assert "其他模板" in texts[3]
+    assert "73100000000012" in texts[4]
+
+
+def test_mixed_batch_keeps_label_order_in_pdf_and_printer_jobs(tmp_path):
+    labels = [_label(waybill="773000000000001"),
+              label_render.TemplateLabel(_template("73100000000021"), "73100000000021"),
+              _label(waybill="773000000000003")]
+    pdf = label_render.render_batch(labels, "pdf", "100x150")
+    assert _page_sizes_mm(pdf) == [(100, 150)] * 3
+    assert _scan(_pdf_page_png(pdf, tmp_path, 2)) == [("CODE-128", "73100000000021")]
+    _assert_reads_waybill(_scan(_pdf_page_png(pdf, tmp_path, 3)), "773000000000003", "773000000000003")
+    for fmt in PRINTER_FORMATS:
+        job = label_render.render_batch(labels, fmt, "100x150")
+        pages = [_scan_image(DECODERS[fmt](job, page=page), tmp_path, f"{fmt}{page}.png") for page in range(3)]
+        assert [dict(symbols)["CODE-128"] for symbols in pages] == ["773000000000001", "73100000000021",
+                                                                     "773000000000003"]
+
+
+def test_template_errors_are_template_render_errors(monkeypatch):
+    with pytest.raises(label_render.TemplateRenderError):
+        label_render.template_pdf([""], "100x150")
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(label_render.TemplateRenderError, match="wkhtmltopdf is not installed"):
+        label_render.template_pdf([_template("73100000000031")], "100x150")
+
+
+@pytest.mark.parametrize("fmt", label_render.FORMATS)
+def test_jobs_rendered_in_parts_join_into_one_job(fmt, tmp_path):
+    labels = [_label(waybill=f"77300000000010{i}") for i in range(5)]
+    whole = label_render.render_batch(labels, fmt, "76x130")
+    joined = label_render.join_jobs(fmt, [label_render.render_batch(part, fmt, "76x130")
+                                          for part in (labels[:2], labels[2:3], labels[3:])])
+    if fmt == "pdf":
+        assert len(label_render.PdfReader(io.BytesIO(joined)).pages) == 5
+        _assert_reads_waybill(_scan(_pdf_page_png(joined, tmp_path, 4)), "773000000000103", "773000000000103")
+    else:
+        assert joined == whole
+    with pytest.raises(ValueError):
+        label_render.join_jobs(fmt, [])

@@ -2,6 +2,9 @@
 
     .venv/bin/python tools/screenshot.py --login warehouse --password warehouse \
         --path "/odoo/action-shop_logistics.logistics_workbench_action" --out var/workbench.png
+
+``--click SELECTOR`` (repeatable) clicks an element after the page rendered, e.g. a notebook tab or a button
+that opens a dialog, waiting ``--wait`` seconds after each click.
 """
 
 import argparse
@@ -30,7 +33,7 @@ def login(base_url, database, user, password):
     return session.cookies["session_id"]
 
 
-def capture(base_url, path, session_id, out, width, height, wait):
+def capture(base_url, path, session_id, out, width, height, wait, clicks=()):
     port = 9333
     profile = tempfile.mkdtemp(prefix="shoplog-chromium-")
     browser = subprocess.Popen(
@@ -69,6 +72,16 @@ def capture(base_url, path, session_id, out, width, height, wait):
         call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
         call("Page.navigate", url=f"{base_url}{path}")
         time.sleep(wait)
+        for selector in clicks:
+            found = call(
+                "Runtime.evaluate",
+                expression=f"(() => {{ const el = document.querySelector({json.dumps(selector)}); "
+                "if (el) { el.click(); } return Boolean(el); })()",
+                returnByValue=True,
+            )
+            if not found.get("result", {}).get("value"):
+                raise SystemExit(f"nothing to click: {selector}")
+            time.sleep(wait)
         data = call("Page.captureScreenshot", format="png")["data"]
         with open(out, "wb") as handle:
             handle.write(base64.b64decode(data))
@@ -90,9 +103,11 @@ def main():
     parser.add_argument("--width", type=int, default=1440)
     parser.add_argument("--height", type=int, default=900)
     parser.add_argument("--wait", type=float, default=4.0, help="seconds to let the page render")
+    parser.add_argument("--click", action="append", default=[], metavar="SELECTOR",
+                        help="CSS selector of an element to click before the screenshot (repeatable)")
     args = parser.parse_args()
     session_id = login(args.url, args.database, args.login, args.password)
-    capture(args.url, args.path, session_id, args.out, args.width, args.height, args.wait)
+    capture(args.url, args.path, session_id, args.out, args.width, args.height, args.wait, args.click)
     print(args.out)
 
 

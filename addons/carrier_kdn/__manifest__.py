@@ -19,6 +19,7 @@
     ],
     "demo": [
         "demo/kdniao_demo.xml",
+        "demo/kdniao_routing_demo.xml",
     ],
     "installable": True,
 }

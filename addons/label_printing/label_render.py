@@ -9,6 +9,9 @@ Printer jobs are raster only: CJK text has to be a bitmap anyway (printer-reside
 model and firmware), and the barcode and QR code are drawn at the printer's own resolution with a whole number
 of dots per module, which is as crisp as the printer's native BARCODE/^BC and gives the same label on every
 language. ``raster_from_tspl``/``raster_from_zpl``/``raster_from_escpos`` parse those jobs back into images.
+
+A carrier's own print template (HTML, ``TemplateLabel``) can take the place of our layout: wkhtmltopdf prints it
+at the label's size, and pdftoppm rasterises it for the printer languages.
 """
 
 import copy
@@ -16,9 +19,14 @@ import io
 import math
 import os
 import re
+import shutil
+import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
+from pathlib import Path
 
 import barcode
 import qrcode
@@ -31,6 +39,11 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
+
+try:
+    from pypdf import PdfReader, PdfWriter
+except ImportError:  # Odoo 18 accepts either
+    from PyPDF2 import PdfReader, PdfWriter
 
 FORMATS = ("pdf", "tspl", "zpl", "escpos")
 
@@ -910,17 +923,245 @@ def to_escpos(label, layout="100x150", dpi=203, masked=False):
 
 
 def render_batch(labels, fmt, layout="100x150", dpi=203, masked=False):
-    """All labels in one job: a PDF with one page each (dpi does not apply), or one printer job."""
+    """All labels in one job: a PDF with one page each (dpi does not apply), or one printer job. ``labels``
+    may mix LabelData and TemplateLabel (the carrier's own layout); ``masked`` applies to our layout only."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown label format {fmt!r}, expected one of {FORMATS}")
+    spec = _layout(layout)
+    if not any(isinstance(label, TemplateLabel) for label in labels):
+        if fmt == "pdf":
+            return render_pdf(labels, layout, masked)
+        return _raster_job(fmt, _images(labels, layout, dpi, masked), spec, dpi)
+    template_pages = template_pdf([label.html for label in labels if isinstance(label, TemplateLabel)], spec)
     if fmt == "pdf":
-        return render_pdf(labels, layout, masked)
+        return _mixed_pdf(labels, template_pages, layout, masked)
+    template_images = iter(template_rasters(template_pages, spec, dpi))
+    images = (
+        next(template_images) if isinstance(label, TemplateLabel) else render_image(label, layout, dpi, masked)
+        for label in labels
+    )
+    return _raster_job(fmt, images, spec, dpi)
+
+
+def _raster_job(fmt, images, layout, dpi):
     if fmt == "tspl":
-        return _tspl_setup(_layout(layout)) + b"".join(map(_tspl_page, _images(labels, layout, dpi, masked)))
+        return _tspl_setup(layout) + b"".join(map(_tspl_page, images))
     if fmt == "zpl":
-        return b"".join(map(_zpl_label, _images(labels, layout, dpi, masked)))
+        return b"".join(map(_zpl_label, images))
+    width_dots, _ = _raster_size(layout, dpi)
+    return _escpos_job(images, width_dots)
+
+
+def join_jobs(fmt, parts):
+    """One job of several rendered separately (a batch prepared in chunks), their labels in the given order:
+    the printer setup of TSPL and the initialisation of ESC/POS are sent once."""
+    if not parts:
+        raise ValueError("no job to join")
+    first, rest = parts[0], parts[1:]
+    if fmt == "pdf":
+        return _merge_pdf_pages([page for part in parts for page in PdfReader(io.BytesIO(part)).pages])
+    if fmt == "tspl":
+        return first + b"".join(part[part.index(b"CLS\r\n") :] for part in rest)
     if fmt == "escpos":
-        width_dots, _ = _raster_size(_layout(layout), dpi)
-        return _escpos_job(_images(labels, layout, dpi, masked), width_dots)
+        return first + b"".join(part.removeprefix(b"\x1b@") for part in rest)
+    if fmt == "zpl":
+        return b"".join(parts)
     raise ValueError(f"unknown label format {fmt!r}, expected one of {FORMATS}")
+
+
+def _merge_pdf_pages(pages):
+    writer = PdfWriter()
+    for page in pages:
+        writer.add_page(page)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _mixed_pdf(labels, template_pages, layout, masked):
+    """Our pages and the carrier's in label order: each run of our labels is rendered as one PDF."""
+    templates = iter(PdfReader(io.BytesIO(template_pages)).pages)
+    pages, run = [], []
+
+    def flush():
+        if run:
+            pages.extend(PdfReader(io.BytesIO(render_pdf(run, layout, masked))).pages)
+            run.clear()
+
+    for label in labels:
+        if isinstance(label, TemplateLabel):
+            flush()
+            pages.append(next(templates))
+        else:
+            run.append(label)
+    flush()
+    return _merge_pdf_pages(pages)
+
+
+# ---------------------------------------------------------------------------------- carrier print templates
+#
+# A carrier API can return the label laid out by the carrier as an HTML page (KDNiao's PrintTemplate).
+# wkhtmltopdf prints it on a page of the label's size; poppler's pdftoppm rasterises that page at the
+# printer's resolution for TSPL, ZPL and ESC/POS, which then carry it like our own rasters.
+
+TEMPLATE_TIMEOUT = 120  # seconds for one wkhtmltopdf or pdftoppm run
+TEMPLATE_WORKERS = min(4, os.cpu_count() or 1)  # wkhtmltopdf runs at once when each template needs its own
+_WKHTMLTOPDF_OPTIONS = (
+    "--quiet",
+    "--encoding", "utf-8",
+    "-T", "0", "-B", "0", "-L", "0", "-R", "0",
+    "--disable-local-file-access",  # the page comes from outside: it may not read the server's files
+    "--load-error-handling", "ignore",
+    "--load-media-error-handling", "ignore",
+)
+_CALIBRATION_MM = 60
+_CALIBRATION_DOTS_PER_MM = 20
+
+
+class TemplateRenderError(RuntimeError):
+    """A carrier's print template could not be printed (tool missing or failing, empty template)."""
+
+
+@dataclass(frozen=True)
+class TemplateLabel:
+    """A label printed from the carrier's own print template, a whole HTML page."""
+
+    html: str
+    waybill: str = ""
+
+
+def template_pdf(htmls, layout="100x150"):
+    """One page per template, the page the size of the label. The template's CSS millimetres are real
+    millimetres; a template wider than the label is shrunk to its width (wkhtmltopdf's smart shrinking), one
+    longer than the label keeps its first page."""
+    spec = _layout(layout) if isinstance(layout, str) else layout
+    if not htmls:
+        raise ValueError("no template to render")
+    if not all(html_text.strip() for html_text in htmls):
+        raise TemplateRenderError("a print template is empty")
+    zoom = _wkhtmltopdf_zoom(spec.width, spec.height)
+    with tempfile.TemporaryDirectory(prefix="label-template-") as folder:
+        folder = Path(folder)
+        style = folder / "zoom.css"
+        style.write_text(f"html {{ zoom: {zoom:.4f} !important; }}\n", encoding="utf-8")
+        sources = []
+        for index, html_text in enumerate(htmls):
+            sources.append(folder / f"template-{index:05d}.html")
+            sources[-1].write_text(html_text, encoding="utf-8")
+        return _merge_pdf_pages(_template_pages(sources, spec, style))
+
+
+def _template_pages(sources, spec, style):
+    """A wkhtmltopdf built on its patched Qt prints every template in one run; Debian's (unpatched) takes one
+    document per run, so those runs go side by side."""
+    options = ("--user-style-sheet", str(style))
+    if len(sources) > 1 and _wkhtmltopdf_takes_many():
+        try:
+            pages = PdfReader(io.BytesIO(_wkhtmltopdf(sources, spec.width, spec.height, options))).pages
+        except TemplateRenderError:
+            pages = []  # one template broke the run: each on its own tells which
+        if len(pages) == len(sources):
+            return list(pages)
+        # Or a template ran over its page: one run each, to know which pages are whose.
+    with ThreadPoolExecutor(max_workers=TEMPLATE_WORKERS) as pool:
+        pdfs = pool.map(lambda source: _wkhtmltopdf([source], spec.width, spec.height, options), sources)
+        return [_first_page(pdf) for pdf in pdfs]
+
+
+def template_rasters(pdf, layout, dpi=203):
+    """Each page of ``pdf`` as a black-and-white image of the printer's raster size (mode "1")."""
+    spec = _layout(layout) if isinstance(layout, str) else layout
+    dots_per_mm = _dots_per_mm(dpi)
+    width, height = round(spec.width * dots_per_mm), round(spec.height * dots_per_mm)
+    canvas_size = _raster_size(spec, dpi)
+    rasters = []
+    for page in _pdf_rasters(pdf, width, height):
+        canvas = Image.new("1", canvas_size, 1)
+        canvas.paste(page.point(lambda value: 255 if value >= 128 else 0, mode="1"), (0, 0))
+        rasters.append(canvas)
+    return rasters
+
+
+def _tool(name):
+    path = shutil.which(name)
+    if not path:
+        raise TemplateRenderError(f"{name} is not installed on the server")
+    return path
+
+
+def _run_tool(command):
+    try:
+        return subprocess.run(command, capture_output=True, timeout=TEMPLATE_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired as error:
+        raise TemplateRenderError(f"{Path(command[0]).name} took longer than {TEMPLATE_TIMEOUT} s") from error
+
+
+@lru_cache(maxsize=1)
+def _wkhtmltopdf_takes_many():
+    result = _run_tool([_tool("wkhtmltopdf"), "--version"])
+    return b"patched qt" in result.stdout.lower()
+
+
+def _wkhtmltopdf(sources, width_mm, height_mm, options=()):
+    target = sources[0].with_suffix(".pdf")
+    command = [
+        _tool("wkhtmltopdf"), *_WKHTMLTOPDF_OPTIONS, *options,
+        "--page-width", f"{width_mm:g}mm", "--page-height", f"{height_mm:g}mm",
+        *map(str, sources), str(target),
+    ]
+    result = _run_tool(command)
+    # It exits with 1 after a resource failed to load even when told to ignore it: the PDF tells.
+    if not target.exists() or not target.stat().st_size:
+        detail = result.stderr.decode(errors="replace").strip()[-300:]
+        raise TemplateRenderError(f"wkhtmltopdf made no PDF (exit {result.returncode}): {detail}")
+    return target.read_bytes()
+
+
+def _pdf_rasters(pdf, width, height):
+    """pdftoppm: every page as a greyscale image of exactly width x height pixels."""
+    with tempfile.TemporaryDirectory(prefix="label-raster-") as folder:
+        source = Path(folder) / "pages.pdf"
+        source.write_bytes(pdf)
+        command = [_tool("pdftoppm"), "-gray", "-scale-to-x", str(width), "-scale-to-y", str(height),
+                   str(source), str(Path(folder) / "page")]
+        result = _run_tool(command)
+        files = sorted(Path(folder).glob("page-*.pgm"), key=lambda path: int(path.stem.rsplit("-", 1)[1]))
+        if result.returncode or not files:
+            raise TemplateRenderError(f"pdftoppm failed: {result.stderr.decode(errors='replace').strip()[-300:]}")
+        images = []
+        for path in files:
+            with Image.open(path) as image:
+                images.append(image.convert("L"))
+        return images
+
+
+@lru_cache(maxsize=8)
+def _wkhtmltopdf_zoom(width_mm, height_mm):
+    """The CSS zoom that makes a CSS millimetre a millimetre of the page. wkhtmltopdf built on an unpatched Qt
+    (Debian's) draws everything at 0.768 of its size and ignores --zoom and --disable-smart-shrinking; other
+    builds differ: a black square is printed and measured once per page size."""
+    side = _CALIBRATION_MM
+    with tempfile.TemporaryDirectory(prefix="label-calibration-") as folder:
+        source = Path(folder) / "calibration.html"
+        source.write_text(
+            f'<!DOCTYPE html><html><body style="margin:0"><div style="width:{side}mm;height:{side}mm;'
+            'background:#000"></div></body></html>',
+            encoding="utf-8",
+        )
+        pdf = _wkhtmltopdf([source], width_mm, height_mm)
+    dots = _CALIBRATION_DOTS_PER_MM
+    page = _pdf_rasters(pdf, round(width_mm * dots), round(height_mm * dots))[0]
+    box = page.point(lambda value: 255 if value < 128 else 0).getbbox()
+    if not box:
+        raise TemplateRenderError("wkhtmltopdf printed an empty calibration page")
+    return side * dots / (box[2] - box[0])
+
+
+def _first_page(pdf):
+    pages = PdfReader(io.BytesIO(pdf)).pages
+    if not pages:
+        raise TemplateRenderError("wkhtmltopdf printed no page")
+    return pages[0]
 
 
 # ---------------------------------------------------------------------------------- decoders (job -> image)

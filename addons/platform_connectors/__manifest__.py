@@ -18,6 +18,7 @@
         "views/logistics_sku_mapping_views.xml",
         "views/ship_back_views.xml",
         "views/logistics_import_profile_views.xml",
+        "views/sale_order_risk_views.xml",
         "wizard/logistics_order_import_views.xml",
     ],
     "demo": [

@@ -16,6 +16,7 @@
         "data/logistics_notification_templates.xml",
         "data/logistics_audit_data.xml",
         "data/logistics_routing_data.xml",
+        "data/logistics_stock_data.xml",
         "views/logistics_shop_views.xml",
         "views/logistics_remark_tag_views.xml",
         "views/logistics_audit_rule_views.xml",
@@ -26,10 +27,18 @@
         "views/stock_picking_views.xml",
         "views/logistics_routing_views.xml",
         "views/logistics_menus.xml",
+        "views/stock_picking_stock_views.xml",
+        "views/logistics_stock_threshold_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/logistics_allocation_views.xml",
         "views/tracking_templates.xml",
     ],
     "demo": [
         "demo/logistics_demo.xml",
+        "demo/logistics_routing_demo.xml",
+        "demo/logistics_ticket_demo.xml",
+        "demo/logistics_allocation_demo.xml",
+        "demo/logistics_stock_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -80,6 +80,9 @@ class LogisticsPrintJob(models.Model):
     next_attempt_date = fields.Datetime(string="Next Attempt", readonly=True)
     sent_date = fields.Datetime(string="Sent At", readonly=True)
     queue_job_uuid = fields.Char(string="Queue Job UUID", readonly=True, copy=False)
+    batch_id = fields.Many2one(
+        "logistics.print.batch", string="Print Batch", readonly=True, index="btree_not_null", ondelete="set null"
+    )
 
     @api.depends("picking_ids")
     def _compute_picking_count(self):
@@ -96,11 +99,12 @@ class LogisticsPrintJob(models.Model):
     # ------------------------------------------------------------------ creation
 
     @api.model
-    def _create_job(self, printer, pickings, data, data_format, label_count, kind="label"):
+    def _create_job(self, printer, pickings, data, data_format, label_count, kind="label", batch=None):
         """A job holding ``data``: queued for ``printer``, or, without a printer, sent at once as a download."""
         job = self.create(
             {
                 "printer_id": printer.id,
+                "batch_id": batch.id if batch else False,
                 "picking_ids": [fields.Command.set(pickings.ids)],
                 "label_count": label_count,
                 "kind": kind,

@@ -67,6 +67,28 @@ class StockPicking(models.Model):
             for index, number in enumerate(numbers, start=1)
         ]
 
+    def _label_sources(self):
+        """What prints for this delivery: the carrier's own print template when its shipping method asks for it
+        and the carrier returned one, else our labels."""
+        self.ensure_one()
+        template = self._carrier_label_template()
+        if template:
+            return [label_render.TemplateLabel(template, self.waybill_number or "")]
+        return self._labels()
+
+    def _carrier_label_template(self):
+        """The label HTML the carrier returned with the waybill (KDNiao's PrintTemplate), if it is to be used.
+        Not for privacy shops (the carrier's page shows the receiver's name) nor for multi-parcel waybills
+        (the page covers the first parcel only)."""
+        self.ensure_one()
+        carrier = self.carrier_id or self.carrier_account_id.carrier_id
+        attachment = self.label_attachment_id
+        if not (carrier.label_use_carrier_template and attachment.mimetype == "text/html"):
+            return ""
+        if self.shop_id.label_privacy or self._label_routing().get("sub_waybills"):
+            return ""
+        return (attachment.raw or b"").decode("utf-8", errors="replace").strip()
+
     def _label_party(self, partner, name=None):
         province, city = partner.state_id.name or "", partner.city or ""
         address = " ".join(filter(None, (partner.street, partner.street2)))
@@ -95,20 +117,24 @@ class StockPicking(models.Model):
     def action_print_labels(self):
         """Print the labels of the selected deliveries: missing waybills are issued first, labels already printed
         are skipped (unless the context asks for ``label_reprint``), the rest go to the printer in one job per
-        printer, ordered by carrier and location; without a printer they come back as a PDF download."""
+        printer, ordered by carrier and location; without a printer they come back as a PDF download. Large
+        selections are prepared in the background, in a print batch that shows the progress."""
         return self._print_labels(reprint=self.env.context.get("label_reprint", False))
 
     def action_reprint_labels(self):
         return self._print_labels(reprint=True)
 
-    def _print_labels(self, reprint=False):
+    def _print_labels(self, reprint=False, picking_batches=None):
         self._lock_for_printing()
         failures = {}
         pickings = self._label_printable(failures)
         skipped = self.browse() if reprint else pickings._labels_already_printed()
-        pickings -= skipped
+        pickings = (pickings - skipped)._sorted_for_labels()
+        print_batches = self.env["logistics.print.batch"]
+        if len(pickings) > print_batches._async_threshold():
+            return print_batches._start(pickings, skipped, failures, reprint, picking_batches)._open_action()
         failures.update(pickings._logistics_issue_waybills())
-        pickings = pickings.filtered("waybill_number")._sorted_for_labels()
+        pickings = pickings.filtered("waybill_number")
         jobs = self.env["logistics.print.job"]
         for printer, group in pickings._group_by_label_printer():
             jobs |= group._create_label_job(printer, "reprint" if reprint else "label", failures)
@@ -136,11 +162,16 @@ class StockPicking(models.Model):
         return self - not_shippable
 
     def _labels_already_printed(self):
-        """Deliveries whose label was printed, or is waiting in the print queue."""
+        """Deliveries whose label was printed, or is waiting in the print queue or in a print batch."""
         jobs = self.env["logistics.print.job"].search(
             [("picking_ids", "in", self.ids), ("state", "in", ("queued", "sent")), ("kind", "in", LABEL_KINDS)]
         )
-        return self.filtered(lambda p: p.logistics_state in PRINTED_OR_LATER) | (jobs.picking_ids & self)
+        in_batch = self.env["logistics.print.batch.line"].search(
+            [("picking_id", "in", self.ids), ("state", "in", ("pending", "done")), ("job_id", "=", False),
+             ("batch_id.state", "in", ("queued", "running"))]
+        )
+        printed = self.filtered(lambda p: p.logistics_state in PRINTED_OR_LATER)
+        return printed | (jobs.picking_ids & self) | (in_batch.picking_id & self)
 
     def _sorted_for_labels(self):
         """By carrier, then by the location the goods are picked from, then by delivery."""
@@ -158,34 +189,53 @@ class StockPicking(models.Model):
             return self.env["logistics.printer"].browse(printer_id)
         return self.env["logistics.printer"]._default_for(warehouse)
 
-    def _group_by_label_printer(self):
-        """[(printer, pickings)] in the order of ``self``; no printer means a PDF download."""
-        printer_of_warehouse, groups = {}, {}
+    def _label_printer_of_each(self):
+        """[(printer, picking)] in the order of ``self``; no printer means a PDF download."""
+        printer_of_warehouse, result = {}, []
         for picking in self:
             warehouse = picking.picking_type_id.warehouse_id
             if warehouse not in printer_of_warehouse:
                 printer_of_warehouse[warehouse] = self._label_printer(warehouse)
-            printer = printer_of_warehouse[warehouse]
+            result.append((printer_of_warehouse[warehouse], picking))
+        return result
+
+    def _group_by_label_printer(self):
+        """[(printer, pickings)] in the order of ``self``; no printer means a PDF download."""
+        groups = {}
+        for printer, picking in self._label_printer_of_each():
             groups[printer] = groups.get(printer, self.browse()) | picking
         return list(groups.items())
 
     def _create_label_job(self, printer, kind, failures):
         """Render these deliveries' labels into one job; deliveries whose label cannot be made go to ``failures``."""
+        printed, data, data_format, label_count = self._render_labels(printer, failures)
+        if not printed:
+            return self.env["logistics.print.job"]
+        return self.env["logistics.print.job"]._create_job(printer, printed, data, data_format, label_count, kind)
+
+    def _render_labels(self, printer, failures, carrier_templates=True):
+        """``(deliveries printed, job bytes, format, label count)`` of these deliveries' labels for ``printer``
+        (none: a PDF download), in their order; deliveries whose label cannot be made go to ``failures``. When
+        the carriers' print templates cannot be printed, our own layout is used for every label."""
         labels, printed = [], self.browse()
         for picking in self:
             try:
-                labels += picking._labels()
+                labels += picking._label_sources() if carrier_templates else picking._labels()
                 printed |= picking
             except ValueError as error:
                 _logger.info("No label for %s: %s", picking.display_name, error)
                 failures[picking] = self.env._("its label cannot be made (%s)", error)
         if not labels:
-            return self.env["logistics.print.job"]
+            return printed, b"", False, 0
         data_format = printer.language if printer else "pdf"
         layout = printer._layout() if printer else DOWNLOAD_LAYOUT
         dpi = int(printer.dpi) if printer else 203
-        data = label_render.render_batch(labels, data_format, layout, dpi=dpi)
-        return self.env["logistics.print.job"]._create_job(printer, printed, data, data_format, len(labels), kind)
+        try:
+            data = label_render.render_batch(labels, data_format, layout, dpi=dpi)
+        except label_render.TemplateRenderError as error:
+            _logger.warning("Carrier print templates not printable, our layout is used instead: %s", error)
+            return printed._render_labels(printer, failures, carrier_templates=False)
+        return printed, data, data_format, len(labels)
 
     def _log_label_reprint(self, job):
         where = job.printer_id.display_name or self.env._("a PDF download")

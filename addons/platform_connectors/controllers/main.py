@@ -21,7 +21,8 @@ class PlatformPushController(http.Controller):
         "/platform/push/<string:shop_code>", type="http", auth="public", methods=["POST"], csrf=False, save_session=False
     )
     def platform_push(self, shop_code, **_params):
-        """A shop's webhook: verify the platform's signature, keep the payload, upsert the order."""
+        """A shop's webhook: verify the platform's signature, keep the payload and queue it; the answer goes once
+        the payload is committed (the order is made by the shops' inbox job, see logistics_shop_push_queue)."""
         env = request.env(user=SUPERUSER_ID, su=True)
         shop = env["logistics.shop"].search([("code", "=", shop_code), ("sync_enabled", "=", True)], limit=1)
         if not shop:
@@ -39,7 +40,7 @@ class PlatformPushController(http.Controller):
             _logger.warning("Could not read a %s push for shop %s: %s", shop.platform, shop.code, error)
             self._keep_unreadable(shop, body, error)
             return self._answer(shop, 400, {"error": "unreadable payload"})
-        shop._platform_receive([order for order in orders if order], "push")
+        shop._platform_queue_pushed([order for order in orders if order])
         return self._answer(shop, 200, ACCEPTED_BODY.get(shop.platform, {"ok": True}))
 
     @staticmethod

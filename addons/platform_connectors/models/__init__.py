@@ -6,5 +6,7 @@ from . import sale_order
 from . import logistics_platform_carrier
 from . import stock_picking
 from . import logistics_shop_messages
+from . import logistics_shop_push_queue
 from . import logistics_import_profile
 from . import sale_order_file_import
+from . import sale_order_risk

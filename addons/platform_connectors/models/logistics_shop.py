@@ -10,6 +10,11 @@ from .. import platforms
 _logger = logging.getLogger(__name__)
 
 
+def _newer(canonical, other):
+    """Whether a canonical order is a later version than another of the same order."""
+    return bool(canonical.modified_at and (not other.modified_at or canonical.modified_at > other.modified_at))
+
+
 # A shop is late when nothing was pulled for this many sync intervals.
 LATE_AFTER_INTERVALS = 3
 
@@ -143,14 +148,23 @@ class LogisticsShop(models.Model):
         ``_platform_upsert`` one by one, where each failure stays with its own payload. Returns the inbox messages
         done here."""
         done = self.env["logistics.platform.inbox"]
+        if len(pairs) < 2:
+            return done
         ids = [canonical.platform_order_id for _message, canonical in pairs]
-        if len(pairs) < 2 or len(set(ids)) != len(ids):
-            return done  # a payload twice in the page is an update of the first: one by one
         existing = self.env["sale.order"].with_context(active_test=False).search_fetch(
             [("shop_id", "=", self.id), ("platform_order_id", "in", ids)], ["platform_order_id"]
         )
         known = set(existing.mapped("platform_order_id"))
-        new = [(message, canonical) for message, canonical in pairs if canonical.platform_order_id not in known]
+        # An order sent twice (pushes resent, or a push and its update) is created from its latest version;
+        # the others then go one by one, where an older version is skipped.
+        latest = {}
+        for message, canonical in pairs:
+            if canonical.platform_order_id in known:
+                continue
+            current = latest.get(canonical.platform_order_id)
+            if current is None or _newer(canonical, current[1]):
+                latest[canonical.platform_order_id] = (message, canonical)
+        new = list(latest.values())
         if len(new) < 2:
             return done
         try:
@@ -238,6 +252,7 @@ class LogisticsShop(models.Model):
                 description=self.env._("Pull orders of %s", shop.display_name),
             )._platform_pull_job()
         shops._platform_flag_late(now)
+        self._platform_requeue_stale_pushes()
         return shops
 
     def _platform_pull_due(self, now):

@@ -1,7 +1,7 @@
 import logging
 from decimal import Decimal
 
-from psycopg2 import IntegrityError
+from psycopg2 import IntegrityError, OperationalError
 
 from odoo import Command, api, fields, models
 from odoo.osv import expression
@@ -26,6 +26,13 @@ class SaleOrder(models.Model):
         copy=False,
         readonly=True,
         help="The platform gave the receiver encrypted or masked; it is decrypted by the platform when needed.",
+    )
+    platform_confirm_pending = fields.Boolean(
+        string="Confirmation Queued",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        help="Received by a push and waiting for the confirmation job (it creates the delivery).",
     )
     platform_after_sales = fields.Boolean(
         string="After-sales", copy=False, tracking=True, help="Cancelled or refunded on the platform after shipping."
@@ -86,8 +93,7 @@ class SaleOrder(models.Model):
                 to_confirm |= order
             else:
                 order._platform_apply_status(canonical)
-        if to_confirm:
-            to_confirm.action_confirm()
+        to_confirm._platform_confirm()
         return orders
 
     @api.model
@@ -194,7 +200,41 @@ class SaleOrder(models.Model):
         elif canonical.refund_active and self._platform_shipped():
             self.platform_after_sales = True
         elif canonical.status == "paid" and self.state == "draft" and self._platform_may_confirm():
+            self._platform_confirm()
+
+    def _platform_confirm(self):
+        """Confirm now, or, for pushes (context ``platform_defer_confirm``), leave it to the confirmation job."""
+        if not self:
+            return
+        if self.env.context.get("platform_defer_confirm"):
+            self.platform_confirm_pending = True
+        else:
             self.action_confirm()
+
+    def _platform_confirm_deferred(self):
+        """Confirm orders a push left waiting, in one go; when that fails, one by one, and an order that cannot be
+        confirmed stays a quotation with the reason in its chatter."""
+        to_confirm = self.filtered(lambda order: order.state == "draft" and order._platform_may_confirm())
+        self.platform_confirm_pending = False
+        try:
+            with self.env.cr.savepoint():
+                to_confirm.action_confirm()
+            return
+        except OperationalError:
+            raise  # a concurrent update: the job is retried as a whole
+        except Exception:  # noqa: BLE001 - found out order by order below
+            _logger.info("Confirming %s pushed orders at once failed: one by one", len(to_confirm))
+        for order in to_confirm:
+            try:
+                with self.env.cr.savepoint():
+                    order.action_confirm()
+            except OperationalError:
+                raise
+            except Exception as error:  # noqa: BLE001 - kept on the order for a person to act on
+                order.message_post(
+                    body=self.env._("The order could not be confirmed automatically: %s", error),
+                    message_type="notification",
+                )
 
     def _platform_may_confirm(self):
         shop = self.shop_id

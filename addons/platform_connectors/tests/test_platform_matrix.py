@@ -10,7 +10,7 @@ from odoo.addons.queue_job.job import Job
 
 from tests.simulators.platforms import make_simulator
 
-from .common import start_simulator_shop
+from .common import run_push_jobs, start_simulator_shop
 
 PLATFORMS = ("taobao", "pinduoduo", "douyin", "jd", "kuaishou", "youzan", "shopify", "woocommerce")
 LINES = [{"sku_id": "9001", "merchant_code": "PM-CUP", "title": "保温杯 黑色", "quantity": 2, "price": "89.00"}]
@@ -137,7 +137,9 @@ class TestEveryPlatform(HttpCase):
                 status, body = sim.push(order_id, "paid")
                 self.env.invalidate_all()
                 self.assertTrue(sim.push_accepted(status, body), f"{code}: {status} {body}")
+                run_push_jobs(self)
                 self.assertEqual(len(self._order(shop, order_id)), 1)
+                self.assertEqual(self._order(shop, order_id).state, "sale")
 
     def test_cancelled_before_shipping_holds_the_order_and_cancels_the_delivery(self):
         for code in PLATFORMS:
@@ -336,6 +338,7 @@ class TestEveryPlatform(HttpCase):
                     response = requests.post(sim.webhook_url, data=body, headers=headers, timeout=10)
                     self.assertTrue(sim.push_accepted(response.status_code, response.text), response.text)
                 self.env.invalidate_all()
+                run_push_jobs(self)
                 orders = self.env["sale.order"].search([("shop_id", "=", shop.id)])
                 self.assertEqual(sorted(orders.mapped("platform_order_id")), sorted(latest_memo))
                 for order in orders:

@@ -5,7 +5,7 @@ from odoo import fields
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
-from .common import start_simulator_shop
+from .common import run_push_jobs, start_simulator_shop
 
 LINES = [{"sku_id": "9001", "merchant_code": "PC-CUP", "title": "保温杯 黑色", "quantity": 2, "price": "89.00"}]
 RECEIVER = {"name": "王小明", "mobile": "13800138000", "province": "北京市", "city": "北京市", "district": "朝阳区",
@@ -120,7 +120,17 @@ class TestPlatformSync(HttpCase):
         self.env.invalidate_all()
         self.assertEqual(status, 200, body)
         self.assertIn('"code": 0', body.replace('"code":0', '"code": 0'))
-        self.assertEqual(len(self._orders(shop, order_id)), 1)
+        # Answered once the payloads are kept: the order is made by the inbox job, confirmed by the next one.
+        inbox = self.env["logistics.platform.inbox"].search([("platform_order_id", "=", order_id)])
+        self.assertEqual(inbox.mapped("state"), ["pending", "pending"])
+        self.assertFalse(self._orders(shop, order_id))
+        self.assertEqual(run_push_jobs(self), 2, "one inbox job for both pushes, then one confirmation job")
+        order = self._orders(shop, order_id)
+        self.assertEqual(len(order), 1)
+        self.assertEqual(order.state, "sale")
+        self.assertFalse(order.platform_confirm_pending)
+        self.assertEqual(order.picking_ids.picking_type_code, "outgoing")
+        self.assertEqual(inbox.mapped("state"), ["done", "done"])
         # The pull of the same order later is the same sale order.
         self._sync(shop)
         self.assertEqual(len(self._orders(shop, order_id)), 1)
@@ -139,6 +149,7 @@ class TestPlatformSync(HttpCase):
         status, _body = sim.push(order_id, "paid")
         self.env.invalidate_all()
         self.assertEqual(status, 200)
+        run_push_jobs(self)
         self.assertEqual(len(self._orders(shop, order_id)), 1)
 
     def test_older_version_never_overwrites_a_newer_one(self):

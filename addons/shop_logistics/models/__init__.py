@@ -16,3 +16,11 @@ from . import sale_order_audit
 from . import logistics_routing
 from . import stock_picking_routing
 from . import logistics_routing_simulation
+from . import sale_order_stock
+from . import stock_picking_handover
+from . import logistics_stock_threshold
+from . import res_config_settings
+from . import logistics_allocation
+from . import stock_picking_allocation
+from . import sale_order_allocation
+from . import logistics_merge_proposal

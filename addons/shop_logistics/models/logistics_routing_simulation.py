@@ -40,6 +40,7 @@ class LogisticsRoutingSimulation(models.TransientModel):
             "view_mode": "form",
             "target": "new",
             "name": self.env._("Simulate Routing"),
+            "context": {"dialog_size": "extra-large"},
         }
 
 

@@ -114,10 +114,10 @@ class LogisticsShipmentEvent(models.Model):
             fresh.setdefault((vals["waybill_number"], vals["event_key"]), vals)
         if not fresh:
             return self.browse()
+        # By waybill only (one index scan; a list of (waybill, key) pairs makes PostgreSQL plan an OR of each).
         self.env.cr.execute(
-            "SELECT waybill_number, event_key FROM logistics_shipment_event "
-            "WHERE (waybill_number, event_key) IN %s",
-            (tuple(fresh),),
+            "SELECT waybill_number, event_key FROM logistics_shipment_event WHERE waybill_number = ANY(%s)",
+            (list({waybill for waybill, _key in fresh}),),
         )
         for existing in self.env.cr.fetchall():
             fresh.pop(existing, None)

@@ -217,6 +217,16 @@ class LogisticsTicket(models.Model):
     def action_start(self):
         self.filtered(lambda t: t.state == "new").write({"state": "in_progress"})
 
+    def action_assign_to_me(self):
+        """The clerk takes the tickets: they become the owner and the work starts."""
+        closed = self.filtered(lambda t: t.state not in OPEN_STATES)
+        if closed:
+            raise UserError(
+                self.env._("Closed tickets cannot be taken: %s", ", ".join(closed.mapped("name")))
+            )
+        self.filtered(lambda t: t.user_id != self.env.user).write({"user_id": self.env.user.id})
+        self.action_start()
+
     def action_resolve(self):
         missing = self.filtered(lambda t: not t.resolution)
         if missing:
@@ -264,11 +274,13 @@ class LogisticsTicket(models.Model):
         for ticket in self.filtered(lambda t: t.user_id and t.state in OPEN_STATES):
             if ticket.activity_ids.filtered(lambda a: a.user_id == ticket.user_id):
                 continue
-            kind = dict(ticket._fields["kind"]._description_selection(ticket.env)).get(ticket.kind)
+            # The summary is stored: write it in the owner's language, not in the scan's (English) one.
+            owner_env = ticket.with_context(lang=ticket.user_id.lang or self.env.lang).env
+            kind = dict(ticket._fields["kind"]._description_selection(owner_env)).get(ticket.kind)
             ticket.activity_schedule(
                 "mail.mail_activity_data_todo",
                 date_deadline=fields.Date.to_date(ticket.sla_deadline or fields.Datetime.now()),
-                summary=self.env._("Resolve: %s", kind),
+                summary=owner_env._("Resolve: %s", kind),
                 user_id=ticket.user_id.id,
             )
 

@@ -2,6 +2,7 @@ import re
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.tools.misc import get_lang
 
 from .. import logistics_state as ls
 
@@ -74,17 +75,22 @@ class StockPicking(models.Model):
         digits = (digits or "").strip()
         if not (NUMBER.match(number) and TAIL.match(digits)):
             return self.browse()
-        candidates = self.search(
+        # The orders first, each number through its own index: an OR reaching into the orders from the deliveries
+        # would make PostgreSQL read every outgoing delivery.
+        order_ids = self.env["sale.order"]._search(
+            ["|", ("name", "=", number), ("platform_order_id", "=", number)]
+        ).get_result_ids()
+        numbers = [("waybill_number", "=", number)]
+        if order_ids:
+            numbers = ["|", *numbers, ("sale_id", "in", order_ids)]
+        candidates = self.search_fetch(
             [
+                *numbers,
+                ("receiver_phone_tail", "=", digits),
                 ("picking_type_code", "=", "outgoing"),
                 ("state", "!=", "cancel"),
-                ("receiver_phone_tail", "=", digits),
-                "|",
-                "|",
-                ("waybill_number", "=", number),
-                ("sale_id.name", "=", number),
-                ("sale_id.platform_order_id", "=", number),
             ],
+            ["waybill_number", "carrier_id", "partner_id", "logistics_state"],  # what the page shows next
             order="id desc",
         )
         with_waybill = candidates.filtered("waybill_number")
@@ -94,7 +100,16 @@ class StockPicking(models.Model):
         """What the public page shows: the parcel, never the people."""
         self.ensure_one()
         states = dict(self._fields["logistics_state"]._description_selection(self.env))
-        events = self.shipment_event_ids.sorted(lambda event: (event.event_time, event.id), reverse=True)
+        lang = get_lang(self.env)
+        time_format = f"{lang.date_format} {lang.time_format}"
+        self.env.user.partner_id.fetch(["tz"])  # the reader's time zone, without the rest of the contact
+        # Only what the page shows: deliveries and contacts are wide rows.
+        self.fetch(["carrier_id", "partner_id", "logistics_state"])
+        self.carrier_id.fetch(["name"])
+        self.partner_id.fetch(["city", "state_id"])
+        events = self.env["logistics.shipment.event"].search_fetch(
+            [("picking_id", "=", self.id)], ["event_time", "location", "description"], order="event_time desc, id desc"
+        )
         return {
             "carrier": self.carrier_id.name or "",
             "waybill": self.waybill_number or "",
@@ -102,12 +117,22 @@ class StockPicking(models.Model):
             "state_label": states.get(self.logistics_state, ""),
             "problem": self.logistics_state in (ls.EXCEPTION, ls.RETURNED),
             "destination": self.partner_id.city or self.partner_id.state_id.name or "",
-            "expected_date": self._logistics_expected_date(),
+            "expected_date": self._logistics_expected_dates().get(self.id, False),
             "events": [
-                {"time": event.event_time, "location": event.location or "", "description": event.description or ""}
+                {
+                    "time": event.event_time,
+                    "time_text": self._logistics_public_time(event.event_time, time_format),
+                    "location": event.location or "",
+                    "description": event.description or "",
+                }
                 for event in events
             ],
         }
+
+    def _logistics_public_time(self, value, time_format):
+        """``value`` as QWeb's datetime widget shows it (reader's time zone, language's date and time formats),
+        without the widget's per-value locale lookups: a parcel has a dozen events."""
+        return fields.Datetime.context_timestamp(self, value).strftime(time_format)
 
 
 PHONE_CHARS = set("0123456789+-() *")

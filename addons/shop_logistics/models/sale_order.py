@@ -45,6 +45,13 @@ class SaleOrder(models.Model):
     shipment_event_ids = fields.One2many("logistics.shipment.event", "sale_id", string="Track Events", readonly=True)
     logistics_ticket_ids = fields.One2many("logistics.ticket", "sale_id", string="Exception Tickets", readonly=True)
     logistics_open_ticket_count = fields.Integer(string="Open Tickets", compute="_compute_logistics_open_ticket_count")
+    logistics_exception = fields.Boolean(
+        string="Delivery Exception",
+        compute="_compute_logistics_exception",
+        store=True,
+        index=True,
+        help="A delivery of this order is in exception: it has an open ticket or was flagged.",
+    )
     logistics_any_number = fields.Char(
         string="Any Number",
         compute="_compute_logistics_any_number",
@@ -79,6 +86,13 @@ class SaleOrder(models.Model):
     def _compute_hold_summary(self):
         for order in self:
             order.hold_summary = "; ".join(order.active_hold_ids.mapped("display_name"))
+
+    @api.depends("picking_ids.is_logistics_exception", "picking_ids.state")
+    def _compute_logistics_exception(self):
+        for order in self:
+            order.logistics_exception = any(
+                picking.is_logistics_exception and picking.state != "cancel" for picking in order.picking_ids
+            )
 
     def _compute_logistics_open_ticket_count(self):
         groups = self.env["logistics.ticket"]._read_group(

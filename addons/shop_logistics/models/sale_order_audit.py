@@ -245,7 +245,7 @@ class SaleOrder(models.Model):
     def _cron_logistics_audit(self, batch_size=AUDIT_BATCH):
         """Audit a batch of the shop orders waiting in To Audit, oldest payment first; the scheduler runs the
         action again at once (after a commit) while orders remain."""
-        domain = self._logistics_domain("to_audit")
+        domain = self._logistics_domain("to_audit") + [("company_id.logistics_auto_audit", "=", True)]
         orders = self.search(domain, order="paid_at, id", limit=batch_size)
         orders._logistics_audit()
         # an order the audit could not move (no rule applies to it) must not make the scheduler loop

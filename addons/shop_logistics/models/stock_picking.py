@@ -103,23 +103,29 @@ class StockPicking(models.Model):
                     )
                 )
         moving = self.filtered(lambda picking: picking.logistics_state != target)
+        # An open ticket keeps its delivery flagged (the tickets sync the flag), so only these can have one.
+        flagged = moving.filtered("is_logistics_exception")
         now = fields.Datetime.now()
         values = {"logistics_state": target, "logistics_state_date": now}
         if target == ls.EXCEPTION:
             values.update(is_logistics_exception=True, logistics_exception_reason=reason or False)
-        elif moving.filtered("is_logistics_exception"):
+        elif flagged:
             values.update(is_logistics_exception=False, logistics_exception_reason=False)
         moving.write(values)
-        moving._logistics_after_state_change(target, now)
+        moving._logistics_after_state_change(target, now, flagged)
         return True
 
-    def _logistics_after_state_change(self, target, now):
-        """What follows a move: the label time, tickets closed on delivery, the exception flag and the buyer."""
+    def _logistics_after_state_change(self, target, now, flagged=None):
+        """What follows a move: the label time, tickets closed on delivery, the exception flag and the buyer.
+        ``flagged``: those of the shipments that were in exception before the move (default: all of them)."""
         if target == ls.PRINTED:
             self.write({"logistics_label_printed_at": now})
         elif target == ls.HANDED_OVER:
             self.filtered(lambda p: not p.logistics_label_printed_at).write({"logistics_label_printed_at": now})
-        tickets = self.env["logistics.ticket"].search([("picking_id", "in", self.ids), ("state", "in", OPEN_STATES)])
+        with_tickets = self if flagged is None else flagged
+        tickets = self.env["logistics.ticket"]
+        if with_tickets:
+            tickets = tickets.search([("picking_id", "in", with_tickets.ids), ("state", "in", OPEN_STATES)])
         if target == ls.DELIVERED:
             tickets._close_delivered()
         elif tickets:

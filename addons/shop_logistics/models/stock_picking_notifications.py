@@ -1,11 +1,15 @@
 import logging
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import split_every
 
 from .. import exception_rules as er
 
 _logger = logging.getLogger(__name__)
 
+# Deliveries per notification job when many move at once.
+NOTIFY_BATCH = 100
 # The shop switch of each buyer notification.
 EVENT_SWITCHES = {
     "shipped": "notify_shipped",
@@ -59,13 +63,34 @@ class StockPicking(models.Model):
     # ------------------------------------------------------------------ queueing
 
     def _logistics_notify(self, event, ref=""):
-        """Queue the buyer notification of ``event`` for the deliveries whose shop sends it (one job each)."""
-        for picking in self._logistics_notifiable(event):
-            picking.with_delay(
-                channel="root.notify",
-                identity_key=f"logistics-notify-{picking.id}-{event}-{ref}",
-                description=self.env._("Notify the buyer of %s", picking.display_name),
-            )._logistics_send_notification(event, ref)
+        """Queue the buyer notification of ``event`` for the deliveries whose shop sends it: one job for a
+        delivery, one per NOTIFY_BATCH deliveries that moved together (a track refresh moves hundreds)."""
+        for batch in split_every(NOTIFY_BATCH, self._logistics_notifiable(event).ids, self.browse):
+            if len(batch) == 1:
+                batch.with_delay(
+                    channel="root.notify",
+                    identity_key=f"logistics-notify-{batch.id}-{event}-{ref}",
+                    description=self.env._("Notify the buyer of %s", batch.display_name),
+                )._logistics_send_notification(event, ref)
+            else:
+                batch.with_delay(
+                    channel="root.notify",
+                    description=self.env._("Notify the buyers of %s deliveries", len(batch)),
+                )._logistics_send_notifications(event, ref)
+
+    def _logistics_send_notifications(self, event, ref=""):
+        """Queue job: the notification of ``event`` to the buyer of each delivery, each in its own savepoint
+        (one delivery's failure does not hold back the others' notices, nor sends them twice on a retry: what
+        was sent is logged and not sent again)."""
+        results = {}
+        for picking in self:
+            try:
+                with self.env.cr.savepoint():
+                    results[picking.id] = picking._logistics_send_notification(event, ref)
+            except UserError as error:
+                _logger.warning("Buyer notification %s of %s failed: %s", event, picking.display_name, error)
+                results[picking.id] = str(error)
+        return results
 
     def _logistics_notifiable(self, event):
         switch = EVENT_SWITCHES[event]

@@ -1,5 +1,6 @@
 """Carrier routing of deliveries: ``engines.routing`` decides, the delivery keeps the decision and why."""
 
+from collections import defaultdict
 from decimal import Decimal
 
 from markupsafe import Markup
@@ -113,30 +114,45 @@ class StockPicking(models.Model):
         return results
 
     def _logistics_apply_routing(self, results):
+        """Write the decisions: what differs per delivery one by one, the carrier once per group of deliveries
+        routed alike, and the move to Routed once for all (a batch of thousands stays a few statements)."""
         accounts = self.env["logistics.carrier.account"].browse(
             [data["carrier"] for data in results.values() if data.get("carrier")]
         )
         accounts_by_id = {account.id: account for account in accounts}
+        alike = defaultdict(lambda: self.browse())
         for picking in self:
             data = results.get(picking.id)
             if data is None:
                 continue
             if not data.get("routed"):
-                picking.write({"routing_data": data, "routing_failed": True})
+                picking.write({"routing_data": data})
+                alike[None] |= picking
                 continue
-            account = accounts_by_id[data["carrier"]]
             picking.write({
                 "routing_data": data,
-                "routing_failed": False,
-                "routing_rule_id": data["rule"],
-                "carrier_account_id": account.id,
-                "carrier_id": account.carrier_id.id,
-                "routing_service_type": data["service_type"] or False,
-                "routing_label_template": data["label_template"] or False,
                 "expected_freight_cost": float(data["cost"]) if data.get("cost") else 0.0,
             })
-            if picking.logistics_state in (ls.TO_ROUTE, ls.EXCEPTION):
-                picking._set_logistics_state(ls.ROUTED)
+            key = (data["rule"], data["carrier"], data["service_type"] or False, data["label_template"] or False)
+            alike[key] |= picking
+        for key, pickings in alike.items():
+            if key is None:
+                pickings.write({"routing_failed": True})
+                continue
+            rule, carrier, service_type, label_template = key
+            account = accounts_by_id[carrier]
+            pickings.write({
+                "routing_failed": False,
+                "routing_rule_id": rule,
+                "carrier_account_id": account.id,
+                "carrier_id": account.carrier_id.id,
+                "routing_service_type": service_type,
+                "routing_label_template": label_template,
+            })
+        routed = self.browse([picking_id for key, pickings in alike.items() if key for picking_id in pickings.ids])
+        routed.filtered(lambda picking: picking.logistics_state in (ls.TO_ROUTE, ls.EXCEPTION))._set_logistics_state(
+            ls.ROUTED
+        )
 
     def action_logistics_route(self):
         """Route: the selected deliveries to route get their carrier by the routing rules."""
@@ -168,6 +184,7 @@ class StockPicking(models.Model):
             "view_mode": "form",
             "target": "new",
             "name": self.env._("Simulate Routing"),
+            "context": {"dialog_size": "extra-large"},
         }
 
 
