@@ -1,6 +1,7 @@
 """Benchmark: 10,000 shop orders audited, allocated to warehouses and routed to carriers inside Odoo.
 
-    .venv/bin/python bench/bench_audit_routing_odoo.py [--count 10000] [--batch 1000] [--profile FILE] [--queries]
+    .venv/bin/python bench/bench_audit_routing_odoo.py [--count 10000] [--batch 1000] [--no-auto-batch]
+                                                       [--profile FILE] [--queries]
 
 What is timed is what the scheduler and the clerks' buttons run, through the models' batch methods on a real
 database: ``sale.order._logistics_audit()`` (the default audit rules; approving an order allocates it to a
@@ -16,7 +17,10 @@ them fresh goods that ship apart, a few missing in some warehouses), carriers wi
 and ``--count`` paid orders of 1 to 3 lines to buyers all over China, created and confirmed with the ORM
 (their deliveries start in the nearest warehouse by region); about 1 in 25 buyers orders twice. Each run
 copies the seed database to ``shop_logistics_bench_allocation`` and times the steps there; the seed is
-upgraded when the add-ons changed.
+upgraded when the add-ons changed. The time of each step is printed too (each flushed at its end), among
+them the reservation of the approved orders' stock (Odoo's ``action_assign``), which Odoo's automatic batches
+of deliveries by partner (on by default for delivery types with stock_picking_batch) make much slower;
+``--no-auto-batch`` switches them off on the delivery types first.
 """
 
 import argparse

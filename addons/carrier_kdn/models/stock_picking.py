@@ -517,7 +517,12 @@ class StockPicking(models.Model):
     def _kdniao_apply_answers(self, answers, source):
         """Store the traces of ``[(picking, push item or query answer)]``, each picking once, and move the shipments
         along: the events of all in one go (one lookup of those already stored, one insert, one exception check),
-        the shipments moving to the same state together."""
+        the shipments moving to the same state together.
+
+        What the carrier's scans change is not tracked in the chatter: the scans are the delivery's timeline, and
+        a tracking message per shipment and move (tens of thousands a day) was a quarter of a refresh's time."""
+        self = self.with_context(mail_notrack=True)  # noqa: PLW0642
+        answers = [(picking.with_context(mail_notrack=True), item) for picking, item in answers]
         events, codes = [], []
         for picking, item in answers:
             for trace in item.get("Traces") or []:
