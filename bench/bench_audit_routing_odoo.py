@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT))
 
 import devctl  # noqa: E402
+from bench_kdniao_waybills import configure_odoo  # noqa: E402
 
 SEED_DB = "shop_logistics_bench_allocation_seed"  # + the order count
 RUN_DB = "shop_logistics_bench_allocation"
@@ -388,10 +389,7 @@ def main():
     from odoo import api
     from odoo.modules.registry import Registry
 
-    odoo.tools.config.parse_config(
-        ["-c", str(devctl.ODOO_CONF), "-d", seed, f"--addons-path={devctl.odoo_addons_path(odoo_src)}",
-         "--log-level=warn"]
-    )
+    configure_odoo(odoo_src, seed)
     with Registry(seed).cursor() as cr:
         populate(api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True}), args.count, seed)
         cr.commit()

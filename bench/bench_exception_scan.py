@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT))
 
 import devctl  # noqa: E402
-from bench_kdniao_waybills import ensure_bench_database  # noqa: E402
+from bench_kdniao_waybills import configure_odoo, ensure_bench_database  # noqa: E402
 
 BENCH_DB = "shop_logistics_bench_tracking"
 MODULES = ["shop_logistics", "carrier_kdn"]
@@ -140,9 +140,7 @@ def main():
     from odoo import api
     from odoo.modules.registry import Registry
 
-    odoo.tools.config.parse_config(
-        ["-c", str(devctl.ODOO_CONF), "-d", BENCH_DB, f"--addons-path={devctl.odoo_addons_path(odoo_src)}", "--log-level=warn"]
-    )
+    configure_odoo(odoo_src, BENCH_DB)
     registry = Registry(BENCH_DB)
     with registry.cursor() as cr:
         env = api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True, "queue_job__no_delay": False})

@@ -40,6 +40,16 @@ def ensure_bench_database(odoo_src, name=BENCH_DB, modules=None):
     devctl.set_db_comment(name, digest)
 
 
+def configure_odoo(odoo_src, database):
+    """Odoo's configuration (``odoo.conf``, quiet log) for a benchmark working on ``database`` in this process."""
+    import odoo
+
+    odoo.tools.config.parse_config(
+        ["-c", str(devctl.ODOO_CONF), "-d", database, f"--addons-path={devctl.odoo_addons_path(odoo_src)}",
+         "--log-level=warn"]
+    )
+
+
 def create_deliveries(env, simulator, count):
     from odoo import Command
 
@@ -125,9 +135,7 @@ def main():
 
     from tests.simulators.kdniao import KdniaoSimulator
 
-    odoo.tools.config.parse_config(
-        ["-c", str(devctl.ODOO_CONF), "-d", BENCH_DB, f"--addons-path={devctl.odoo_addons_path(odoo_src)}", "--log-level=warn"]
-    )
+    configure_odoo(odoo_src, BENCH_DB)
     simulator = KdniaoSimulator(accounts={EBUSINESS_ID: API_KEY}).start()
     simulator.rate_limits = {}
     registry = Registry(BENCH_DB)

@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT))
 
 import devctl  # noqa: E402
-from bench_kdniao_waybills import BENCH_DB, ensure_bench_database  # noqa: E402
+from bench_kdniao_waybills import BENCH_DB, configure_odoo, ensure_bench_database  # noqa: E402
 
 WARM_UP = 20
 
@@ -335,10 +335,7 @@ def main():
     from odoo import api
     from odoo.modules.registry import Registry
 
-    odoo.tools.config.parse_config(
-        ["-c", str(devctl.ODOO_CONF), "-d", BENCH_DB, f"--addons-path={devctl.odoo_addons_path(odoo_src)}",
-         "--log-level=warn"]
-    )
+    configure_odoo(odoo_src, BENCH_DB)
     tag = time.strftime("%H%M%S")
     sim = SimulatorProcess(args.platform, args.count, args.seed)
     warm_sim = SimulatorProcess(args.platform, WARM_UP, args.seed + 1)

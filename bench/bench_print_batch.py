@@ -20,7 +20,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import devctl  # noqa: E402
-from bench_kdniao_waybills import API_KEY, EBUSINESS_ID, create_deliveries, ensure_bench_database  # noqa: E402
+from bench_kdniao_waybills import (  # noqa: E402
+    API_KEY,
+    EBUSINESS_ID,
+    configure_odoo,
+    create_deliveries,
+    ensure_bench_database,
+)
 
 BENCH_DB = "shop_logistics_bench_labels"
 
@@ -44,10 +50,7 @@ def main():
     from tests.simulators.kdniao import KdniaoSimulator
     from tests.simulators.printer import RawPrinter
 
-    odoo.tools.config.parse_config(
-        ["-c", str(devctl.ODOO_CONF), "-d", BENCH_DB, f"--addons-path={devctl.odoo_addons_path(odoo_src)}",
-         "--log-level=warn"]
-    )
+    configure_odoo(odoo_src, BENCH_DB)
     simulator = KdniaoSimulator(accounts={EBUSINESS_ID: API_KEY}).start()
     simulator.rate_limits = {}
     printer_sim = RawPrinter().start()

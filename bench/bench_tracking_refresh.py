@@ -42,7 +42,8 @@ sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT))
 
 import devctl  # noqa: E402
-from bench_kdniao_waybills import API_KEY, EBUSINESS_ID, ensure_bench_database  # noqa: E402
+from bench_kdniao_waybills import API_KEY, EBUSINESS_ID, configure_odoo, ensure_bench_database  # noqa: E402
+from bench_shipments import pick_share, shop_deliveries  # noqa: E402
 
 BENCH_DB = "shop_logistics_bench_refresh"
 # (city, state xmlid, district): from a Hangzhou warehouse, 24 h in Zhejiang, 48 h to the neighbours, 72 h further
@@ -93,8 +94,6 @@ def make_carrier(env, simulator, tag):
 
 def create_deliveries(env, account, count, tag, rng):
     """``count`` outgoing deliveries of sale orders of a Taobao shop, shipped with ``account``, not yet issued."""
-    from odoo import Command
-
     warehouse = env["stock.warehouse"].search([("company_id", "=", env.company.id)], limit=1)
     warehouse.partner_id.write(
         {"street": "余杭区文一西路100号", "city": "杭州市", "state_id": env.ref("base.state_cn_ZJ").id,
@@ -104,58 +103,12 @@ def create_deliveries(env, account, count, tag, rng):
     product = env["product.product"].create(
         {"name": f"保温杯 refresh {tag}", "default_code": f"BENCH-R{tag}", "type": "consu", "weight": 0.4}
     )
-    states = {xmlid: env.ref(xmlid).id for _city, xmlid, _district in DESTINATIONS}
-    customers = env.ref("stock.stock_location_customers").id
     pickings = env["stock.picking"]
-    for start in range(0, count, 500):
-        size = min(500, count - start)
-        places = [rng.choice(DESTINATIONS) for _ in range(size)]
-        partners = env["res.partner"].create(
-            [
-                {
-                    "name": f"买家{start + index}",
-                    "mobile": f"13{rng.randrange(10**9):09d}",
-                    "city": city,
-                    "state_id": states[state],
-                    "street": f"{district}幸福路{rng.randrange(1, 999)}号",
-                }
-                for index, (city, state, district) in enumerate(places)
-            ]
-        )
-        orders = env["sale.order"].create(
-            [
-                {"partner_id": partner.id, "shop_id": shop.id, "platform_order_id": f"R{tag}{start + index:08d}"}
-                for index, partner in enumerate(partners)
-            ]
-        )
-        groups = env["procurement.group"].create(
-            [{"name": order.name, "sale_id": order.id, "partner_id": order.partner_id.id} for order in orders]
-        )
-        batch = env["stock.picking"].create(
-            [
-                {
-                    "picking_type_id": warehouse.out_type_id.id,
-                    "partner_id": order.partner_id.id,
-                    "carrier_id": account.carrier_id.id,
-                    "carrier_account_id": account.id,
-                    "location_id": warehouse.lot_stock_id.id,
-                    "location_dest_id": customers,
-                    "move_ids": [
-                        Command.create(
-                            {
-                                "name": product.name,
-                                "product_id": product.id,
-                                "product_uom_qty": 1,
-                                "group_id": group.id,
-                                "location_id": warehouse.lot_stock_id.id,
-                                "location_dest_id": customers,
-                            }
-                        )
-                    ],
-                }
-                for order, group in zip(orders, groups)
-            ]
-        )
+    chunks = shop_deliveries(
+        env, shop, product, DESTINATIONS, count, f"R{tag}", rng,
+        lambda _index: {"carrier_id": account.carrier_id.id, "carrier_account_id": account.id},
+    )
+    for _orders, batch in chunks:
         for picking in batch:
             picking.kdniao_order_code = picking._kdniao_new_order_code()
         env.cr.commit()
@@ -174,11 +127,7 @@ def issue_in_simulator(env, pickings, account, simulator, hours, rng):
     waybills = [answer["Order"]["LogisticCode"] for answer in answers]
     scenarios = Counter()
     for waybill in waybills:
-        share, scenario = rng.random(), "normal"
-        for threshold, name in _cumulative(SCENARIOS):
-            if share < threshold:
-                scenario = name
-                break
+        scenario = pick_share(rng, SCENARIOS, "normal")
         scenarios[scenario] += 1
         if scenario != "normal":
             simulator.set_scenario(waybill, scenario)
@@ -200,13 +149,6 @@ def issue_in_simulator(env, pickings, account, simulator, hours, rng):
     env.cr.commit()
     simulator.advance(hours)
     return scenarios
-
-
-def _cumulative(shares):
-    total = 0.0
-    for share, value in shares:
-        total += share
-        yield total, value
 
 
 def run_refresh(env, simulator):
@@ -299,10 +241,7 @@ def main():
 
     from tests.simulators.kdniao import KdniaoSimulator
 
-    odoo.tools.config.parse_config(
-        ["-c", str(devctl.ODOO_CONF), "-d", BENCH_DB, f"--addons-path={devctl.odoo_addons_path(odoo_src)}",
-         "--log-level=warn"]
-    )
+    configure_odoo(odoo_src, BENCH_DB)
     # Odoo's own deprecation warnings (werkzeug.urls in mail) would print a stack per ticket.
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     # The simulator's clock reaches the present at the second refresh: the scans are in the past, as the exception
