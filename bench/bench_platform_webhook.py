@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT))
 
 import devctl  # noqa: E402
-from bench_kdniao_waybills import BENCH_DB, ensure_bench_database  # noqa: E402
+from bench_kdniao_waybills import BENCH_DB, configure_odoo, ensure_bench_database  # noqa: E402
 from bench_platform_import import make_catalogue, make_shop  # noqa: E402
 
 WARM_UP_SECONDS = 3
@@ -70,26 +70,41 @@ class SimulatorCredentials:
         self.push_secret = sim.push_secret()
 
 
-def start_odoo(odoo_src, port, workers, database=BENCH_DB, log_name="bench-webhook-odoo.log"):
+def start_odoo(odoo_src, port, workers, database=BENCH_DB, log_name="bench-webhook-odoo.log", db_filter=True):
+    """Odoo serving ``database`` as ``./shoplog run`` does (``-d`` and ``--db-filter``); without ``db_filter``, by
+    ``-d`` alone (Odoo then knows the database without listing them for each request that has no session yet)."""
     log_file = devctl.VAR / log_name
     args = [
-        "-d", database, f"--db-filter=^{database}$", f"--http-port={port}", f"--gevent-port={devctl._free_port()}",
+        "-d", database, f"--http-port={port}", f"--gevent-port={devctl._free_port()}",
         "--max-cron-threads=0", f"--logfile={log_file}", "--log-level=warn",
     ]
+    if db_filter:
+        args.append(f"--db-filter=^{database}$")
     if workers is not None:
         args.append(f"--workers={workers}")
     log_file.unlink(missing_ok=True)
     process = subprocess.Popen(
         devctl.odoo_command(odoo_src, *args), cwd=ROOT, stdin=subprocess.DEVNULL, start_new_session=True
     )
-    if not devctl._wait_http(f"http://127.0.0.1:{port}/web/login", timeout=180):
-        stop_odoo(process)
-        raise SystemExit(f"Odoo did not answer on port {port}, see {log_file}")
-    return process
+    deadline = time.monotonic() + 180
+    # Odoo that could not start (its port was taken meanwhile) exits: no need to wait for the deadline then, nor
+    # to take the answer of whatever server took the port for its own.
+    while True:
+        answered = devctl._wait_http(f"http://127.0.0.1:{port}/web/login", timeout=2)
+        if answered:
+            time.sleep(1)
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_odoo(process)
+            raise SystemExit(f"Odoo did not answer on port {port}, see {log_file}")
+        if answered:
+            return process
 
 
 def stop_odoo(process):
-    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:  # it had stopped already
+        return
     try:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
@@ -228,10 +243,7 @@ def main():
 
     from tests.simulators.platforms import make_simulator
 
-    odoo.tools.config.parse_config(
-        ["-c", str(devctl.ODOO_CONF), "-d", BENCH_DB, f"--addons-path={devctl.odoo_addons_path(odoo_src)}",
-         "--log-level=warn"]
-    )
+    configure_odoo(odoo_src, BENCH_DB)
     sim = make_simulator(args.platform).start()
     if sim.PUSH_CHANNEL != "http":
         raise SystemExit(

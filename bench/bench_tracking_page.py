@@ -1,7 +1,7 @@
 """Benchmark: the public tracking page (``/track``) with 50 buyers looking up their parcels at the same time.
 
     .venv/bin/python bench/bench_tracking_page.py [--shipments 3000] [--clients 50] [--duration 30] [--think 1]
-                                                   [--workers N]
+                                                   [--workers N] [--keep-alive] [--db-name-only]
 
 Odoo runs as its own server (odoo-bin with ``odoo.conf``, as ``bench_platform_webhook.start_odoo`` starts it:
 threaded unless ``--workers`` says otherwise, no cron thread) on a free port against ``shop_logistics_bench_page``
@@ -17,6 +17,10 @@ random, and the last 4 digits of the phone), then waits ``--think`` seconds agai
 types wrong digits (answered 404) and then the right ones. Each request has its own connection, as when Odoo sits
 behind a reverse proxy; ``--keep-alive`` keeps one per buyer, as a browser talking to Odoo directly does (the
 threaded server then holds one of its 32 request threads per open connection, idle ones included).
+
+``--db-name-only`` starts Odoo with ``-d`` alone: with ``--db-filter`` (as ``./shoplog run`` and the other benchmarks
+start it) or neither, Odoo lists the databases, on a new PostgreSQL connection, for each request of a visitor who
+has no session with a database yet, which every public request is.
 
 Every buyer comes from its own loopback address (127.x.y.z, all of 127.0.0.0/8 is the loopback interface on
 Linux). ``odoo.conf`` has ``proxy_mode = False``, so the page's rate limiter (10 failed lookups per address in 10
@@ -44,8 +48,9 @@ sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT))
 
 import devctl  # noqa: E402
-from bench_kdniao_waybills import ensure_bench_database  # noqa: E402
+from bench_kdniao_waybills import configure_odoo, ensure_bench_database  # noqa: E402
 from bench_platform_webhook import percentile, start_odoo, stop_odoo  # noqa: E402
+from bench_shipments import pick_share, shop_deliveries  # noqa: E402
 
 # Its own database (the four add-ons), so that other benchmarks rebuilding theirs do not pull it away.
 BENCH_DB = "shop_logistics_bench_page"
@@ -74,11 +79,8 @@ HUBS = ["杭州转运中心", "上海转运中心", "广州白云集散中心", 
 def create_shipments(env, count, tag, seed=7):
     """``count`` deliveries of a Taobao shop with waybills and track events; returns what buyers would type:
     ``[(waybill, order name, platform order id, phone tail)]``."""
-    from odoo import Command
-
     rng = random.Random(seed)
     shop = env["logistics.shop"].create({"name": f"淘宝 bench {tag}", "code": f"TP{tag}", "platform": "taobao"})
-    warehouse = env["stock.warehouse"].search([("company_id", "=", env.company.id)], limit=1)
     carrier = env["delivery.carrier"].create(
         {
             "name": "中通快递 ZTO",
@@ -87,65 +89,16 @@ def create_shipments(env, count, tag, seed=7):
         }
     )
     product = env["product.product"].create({"name": f"保温杯 bench {tag}", "type": "consu", "weight": 0.4})
-    states = {xmlid: env.ref(xmlid).id for _city, xmlid, _district in CITIES}
-    customers = env.ref("stock.stock_location_customers").id
     rows = []
-    for start in range(0, count, 500):
-        size = min(500, count - start)
-        places = [rng.choice(CITIES) for _ in range(size)]
-        partners = env["res.partner"].create(
-            [
-                {
-                    "name": f"买家{start + index}",
-                    "mobile": f"13{rng.randrange(10**9):09d}",
-                    "city": city,
-                    "state_id": states[state],
-                    "street": f"{district}幸福路{rng.randrange(1, 999)}号",
-                }
-                for index, (city, state, district) in enumerate(places)
-            ]
-        )
-        orders = env["sale.order"].create(
-            [
-                {"partner_id": partner.id, "shop_id": shop.id, "platform_order_id": f"{tag}{start + index:08d}"}
-                for index, partner in enumerate(partners)
-            ]
-        )
-        groups = env["procurement.group"].create(
-            [{"name": order.name, "sale_id": order.id, "partner_id": order.partner_id.id} for order in orders]
-        )
-        pickings = env["stock.picking"].create(
-            [
-                {
-                    "picking_type_id": warehouse.out_type_id.id,
-                    "partner_id": order.partner_id.id,
-                    "carrier_id": carrier.id,
-                    "location_id": warehouse.lot_stock_id.id,
-                    "location_dest_id": customers,
-                    "waybill_number": f"7{tag}{start + index:07d}",
-                    # The delivery's order is its moves' procurement group's, as when an order is confirmed.
-                    "move_ids": [
-                        Command.create(
-                            {
-                                "name": product.name,
-                                "product_id": product.id,
-                                "product_uom_qty": 1,
-                                "group_id": group.id,
-                                "location_id": warehouse.lot_stock_id.id,
-                                "location_dest_id": customers,
-                            }
-                        )
-                    ],
-                }
-                for index, (order, group) in enumerate(zip(orders, groups))
-            ]
-        )
+    chunks = shop_deliveries(
+        env, shop, product, CITIES, count, tag, rng,
+        lambda index: {"carrier_id": carrier.id, "waybill_number": f"7{tag}{index:07d}"},
+    )
+    for orders, pickings in chunks:
         now = time.time()
         events = []
         for picking in pickings:
-            shares = rng.random()
-            state = next((state for share, state in _cumulative(STATES) if shares < share), "in_transit")
-            picking.logistics_state = state
+            picking.logistics_state = pick_share(rng, STATES, "in_transit")
             shipped = now - rng.uniform(1, 6) * 86400
             for number in range(rng.randint(3, 12)):
                 events.append(
@@ -187,13 +140,6 @@ def earlier_shipments(env, count):
     )
     rows = env.cr.fetchall()
     return (rows, shop.code[2:]) if len(rows) == count else ([], None)
-
-
-def _cumulative(shares):
-    total = 0.0
-    for share, value in shares:
-        total += share
-        yield total, value
 
 
 class Buyer:
@@ -289,9 +235,9 @@ def server_cpu(pid):
     return total
 
 
-def run_clients(port, parcels, clients, duration, think, seed, keep_alive=False):
+def run_clients(port, parcels, clients, duration, think, seed, first_buyer, keep_alive=False):
     results, lock = [], threading.Lock()
-    counter = iter(range(10**9))
+    counter = iter(range(first_buyer, first_buyer + 10**6))
     deadline = time.perf_counter() + duration
 
     def client(index):
@@ -299,7 +245,7 @@ def run_clients(port, parcels, clients, duration, think, seed, keep_alive=False)
         while time.perf_counter() < deadline:
             with lock:
                 number = next(counter)
-            play_buyer(port, number + WARM_UP, rng.choice(parcels), rng, think, results, lock, keep_alive)
+            play_buyer(port, number, rng.choice(parcels), rng, think, results, lock, keep_alive)
 
     threads = [threading.Thread(target=client, args=(index,), daemon=True) for index in range(clients)]
     started = time.perf_counter()
@@ -324,6 +270,12 @@ def main():
         help="a buyer keeps one connection for the form and the lookup, as a browser talking to Odoo directly "
         "(default: a connection per request, as through the reverse proxy of a production set-up)",
     )
+    parser.add_argument(
+        "--db-name-only",
+        action="store_true",
+        help="serve the database by -d alone, without --db-filter: Odoo then does not list the databases (a new "
+        "PostgreSQL connection) for each request of a visitor without a session",
+    )
     parser.add_argument("--workers", type=int, help="Odoo prefork workers (default: odoo.conf's, 0 = threaded)")
     args = parser.parse_args()
 
@@ -334,10 +286,7 @@ def main():
     from odoo import api
     from odoo.modules.registry import Registry
 
-    odoo.tools.config.parse_config(
-        ["-c", str(devctl.ODOO_CONF), "-d", BENCH_DB, f"--addons-path={devctl.odoo_addons_path(odoo_src)}",
-         "--log-level=warn"]
-    )
+    configure_odoo(odoo_src, BENCH_DB)
     started = time.perf_counter()
     with Registry(BENCH_DB).cursor() as cr:
         env = api.Environment(cr, odoo.SUPERUSER_ID, {})
@@ -358,24 +307,34 @@ def main():
         port = devctl._free_port()
         try:
             server = start_odoo(
-                odoo_src, port, args.workers, database=BENCH_DB, log_name="bench-tracking-page-odoo.log"
+                odoo_src, port, args.workers, database=BENCH_DB, log_name="bench-tracking-page-odoo.log",
+                db_filter=not args.db_name_only,
             )
             break
         except SystemExit:
             if attempt == 2:
                 raise
+    # Buyers of earlier runs (within the limiter's 10 minutes) must not be the same addresses: each run starts
+    # somewhere else in the 15 million addresses.
+    first_buyer = random.SystemRandom().randrange(250**3 - 10**6)
     try:
         rng = random.Random(1)
         warm = []
-        play = [threading.Thread(target=play_buyer, args=(port, n, rng.choice(parcels), random.Random(n), 0, warm,
-                                                          threading.Lock())) for n in range(WARM_UP)]
+        play = [
+            threading.Thread(
+                target=play_buyer,
+                args=(port, first_buyer + n, rng.choice(parcels), random.Random(n), 0, warm, threading.Lock()),
+            )
+            for n in range(WARM_UP)
+        ]
         for thread in play:
             thread.start()
         for thread in play:
             thread.join()
         cpu_before = server_cpu(server.pid)
         results, elapsed = run_clients(
-            port, parcels, args.clients, args.duration, args.think, seed=2, keep_alive=args.keep_alive
+            port, parcels, args.clients, args.duration, args.think, seed=2, first_buyer=first_buyer + WARM_UP,
+            keep_alive=args.keep_alive,
         )
         cpu = server_cpu(server.pid) - cpu_before
     finally:
@@ -391,6 +350,7 @@ def main():
     errors = [(kind, error) for kind, _elapsed, error in results if error]
     lookups = [elapsed for kind, elapsed, error in results if kind == "lookup" and not error]
     workers = "threaded (workers = 0)" if not args.workers else f"{args.workers} workers"
+    workers += ", -d without --db-filter" if args.db_name_only else ", -d and --db-filter as ./shoplog run"
     connections = "one connection per buyer" if args.keep_alive else "a connection per request"
     print(f"{args.clients} buyers for {args.duration:g} s (took {elapsed:.1f} s), think time {args.think:g} s, "
           f"{connections}, Odoo {workers}; each buyer on its own loopback address (proxy_mode is off: the rate "

@@ -53,6 +53,14 @@ class TestBuyerNotifications(ExceptionCase):
         self.assertEqual(len(self._sent(picking, "delivered")), 2)
         self.assertEqual(len(picking.logistics_notification_ids), 6)
 
+    def test_deliveries_moving_together_notify_each_buyer_once(self):
+        pickings = self._shipment("printed", label_hours=1) | self._shipment("printed", label_hours=1)
+        pickings._set_logistics_state(ls.HANDED_OVER)  # one notification job for both
+        pickings._logistics_notify("shipped")  # again, as a second scan would: nothing more
+        for picking in pickings:
+            self.assertEqual(sorted(self._sent(picking, "shipped").mapped("channel")), ["email", "sms"])
+        self.assertEqual(self._sent(pickings[0]).mail_id.recipient_ids, self.buyer)
+
     def test_exception_notice_with_what_happens_next(self):
         picking = self._shipment("out_for_delivery")
         self._event(picking, 1, status="exception", description="收件地址不详细", problem_kind="address_problem")
